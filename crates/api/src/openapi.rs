@@ -1,0 +1,62 @@
+//! The OpenAPI document, generated from the same registrations as the router.
+
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+
+use crate::problem::{Problem, ProblemField};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Clientele API",
+        description = "Multi-tenant customer management: tenants (customers), their projects and contacts.\n\nErrors are RFC 9457 problem documents (`application/problem+json`).",
+        license(name = "Apache-2.0"),
+    ),
+    components(schemas(Problem, ProblemField)),
+    tags(
+        (name = "customers", description = "Tenant accounts"),
+        (name = "ops", description = "Health, readiness, metrics and this document"),
+    )
+)]
+struct ApiDoc;
+
+/// Registers every documented route; used by the server and by [`openapi`].
+pub fn register(
+    app: utoipa_actix_web::UtoipaApp<
+        impl actix_web::dev::ServiceFactory<
+                actix_web::dev::ServiceRequest,
+                Config = (),
+                Response = actix_web::dev::ServiceResponse<actix_web::body::BoxBody>,
+                Error = actix_web::Error,
+                InitError = (),
+            > + 'static,
+    >,
+) -> utoipa_actix_web::UtoipaApp<
+    impl actix_web::dev::ServiceFactory<
+            actix_web::dev::ServiceRequest,
+            Config = (),
+            Response = actix_web::dev::ServiceResponse<actix_web::body::BoxBody>,
+            Error = actix_web::Error,
+            InitError = (),
+        > + 'static,
+> {
+    app.openapi(ApiDoc::openapi())
+        .configure(crate::routes::ops::configure)
+        .service(utoipa_actix_web::scope("/api/v1").configure(crate::routes::customers::configure))
+}
+
+/// The OpenAPI document of this build.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, mut api) = register(actix_web::App::new().into_utoipa_app()).split_for_parts();
+    api.info.version = env!("CARGO_PKG_VERSION").to_string();
+    api
+}
+
+/// The document as committed in `openapi/openapi.json` (pretty, trailing newline).
+pub fn openapi_json() -> String {
+    let mut s = openapi()
+        .to_pretty_json()
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    s.push('\n');
+    s
+}

@@ -1,0 +1,3 @@
+pub mod customers;
+pub mod docs;
+pub mod ops;

@@ -1,0 +1,155 @@
+//! Customers (tenant accounts). The tenant is the row itself, so these functions are
+//! the platform-level ones; tenant-owned tables take the customer id as an argument.
+
+use chrono::NaiveDateTime;
+use clientele_domain::customer::{Customer, CustomerStatus};
+use clientele_domain::email::Email;
+use clientele_domain::time::{from_naive, to_naive};
+use clientele_domain::{Error, Result};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::conn::DbConn;
+use crate::errors;
+use crate::schema::customers;
+
+#[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = customers)]
+struct CustomerRow {
+    id: String,
+    name: String,
+    email: String,
+    status: String,
+    settings: String,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    status_changed_at: NaiveDateTime,
+    version: i64,
+}
+
+impl CustomerRow {
+    fn from_domain(c: &Customer) -> Result<Self> {
+        Ok(CustomerRow {
+            id: c.id.to_string(),
+            name: c.name.clone(),
+            email: c.email.as_str().to_string(),
+            status: c.status.as_str().to_string(),
+            settings: serde_json::to_string(&c.settings)
+                .map_err(|e| Error::Internal(format!("settings do not serialize: {e}")))?,
+            created_at: to_naive(c.created_at),
+            updated_at: to_naive(c.updated_at),
+            status_changed_at: to_naive(c.status_changed_at),
+            version: c.version,
+        })
+    }
+
+    fn into_domain(self) -> Result<Customer> {
+        let corrupt = |what: &str| Error::Internal(format!("customer {}: bad {what}", self.id));
+        Ok(Customer {
+            id: Uuid::parse_str(&self.id).map_err(|_| corrupt("id"))?,
+            email: Email::parse(&self.email, "email").map_err(|_| corrupt("email"))?,
+            status: CustomerStatus::parse(&self.status).ok_or_else(|| corrupt("status"))?,
+            settings: serde_json::from_str(&self.settings).map_err(|_| corrupt("settings"))?,
+            created_at: from_naive(self.created_at),
+            updated_at: from_naive(self.updated_at),
+            status_changed_at: from_naive(self.status_changed_at),
+            version: self.version,
+            name: self.name,
+        })
+    }
+}
+
+fn email_taken(e: diesel::result::Error) -> Error {
+    errors::unique(
+        e,
+        "email",
+        "email_taken",
+        "a customer with this email already exists",
+    )
+}
+
+pub fn insert(conn: &mut DbConn, customer: &Customer) -> Result<()> {
+    diesel::insert_into(customers::table)
+        .values(CustomerRow::from_domain(customer)?)
+        .execute(conn)
+        .map_err(email_taken)?;
+    Ok(())
+}
+
+pub fn find(conn: &mut DbConn, id: Uuid) -> Result<Option<Customer>> {
+    customers::table
+        .find(id.to_string())
+        .select(CustomerRow::as_select())
+        .first(conn)
+        .optional()
+        .map_err(errors::db)?
+        .map(CustomerRow::into_domain)
+        .transpose()
+}
+
+/// Loads a customer or answers "not found".
+pub fn get(conn: &mut DbConn, id: Uuid) -> Result<Customer> {
+    find(conn, id)?.ok_or(Error::not_found("customer"))
+}
+
+pub fn find_by_email(conn: &mut DbConn, email: &Email) -> Result<Option<Customer>> {
+    customers::table
+        .filter(customers::email.eq(email.as_str()))
+        .select(CustomerRow::as_select())
+        .first(conn)
+        .optional()
+        .map_err(errors::db)?
+        .map(CustomerRow::into_domain)
+        .transpose()
+}
+
+/// A page of customers, newest first, with the total matching the filter.
+pub fn list(
+    conn: &mut DbConn,
+    status: Option<CustomerStatus>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Customer>, i64)> {
+    let mut page = customers::table
+        .select(CustomerRow::as_select())
+        .order((customers::created_at.desc(), customers::id.desc()))
+        .limit(limit)
+        .offset(offset)
+        .into_boxed();
+    let mut count = customers::table.count().into_boxed();
+    if let Some(status) = status {
+        page = page.filter(customers::status.eq(status.as_str()));
+        count = count.filter(customers::status.eq(status.as_str()));
+    }
+    let rows = page.load(conn).map_err(errors::db)?;
+    let total = count.get_result(conn).map_err(errors::db)?;
+    let items = rows
+        .into_iter()
+        .map(CustomerRow::into_domain)
+        .collect::<Result<Vec<_>>>()?;
+    Ok((items, total))
+}
+
+/// Saves a changed customer if nobody changed it since it was loaded.
+///
+/// `loaded_version` is the version read in this transaction; a concurrent writer on
+/// PostgreSQL that got there first makes this a conflict instead of a lost update.
+pub fn update(conn: &mut DbConn, customer: &Customer, loaded_version: i64) -> Result<()> {
+    let row = CustomerRow::from_domain(customer)?;
+    let n = diesel::update(
+        customers::table
+            .filter(customers::id.eq(&row.id))
+            .filter(customers::version.eq(loaded_version)),
+    )
+    .set(&row)
+    .execute(conn)
+    .map_err(email_taken)?;
+    if n == 0 {
+        return Err(Error::Conflict {
+            code: "concurrent_update",
+            detail: "the customer was changed by a concurrent request; retry".into(),
+            field: None,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,178 @@
+//! The database handle used by every use case.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use clientele_domain::{Error, Result};
+use diesel::Connection;
+
+use crate::conn::{Backend, DatabaseUrl, DbConn, Manager};
+use crate::writer::Writer;
+
+pub type Pool = r2d2::Pool<Manager>;
+
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    /// Connections for reads (and, on PostgreSQL, for writes too).
+    pub pool_size: u32,
+    /// How long a request waits for a free connection before it gets 503.
+    pub acquire_timeout: Duration,
+    /// SQLite: how long a second writer waits for the lock.
+    pub busy_timeout_ms: u32,
+    /// SQLite: most writes folded into one commit.
+    pub max_batch: usize,
+    /// Apply pending migrations when opening.
+    pub migrate: bool,
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        Self {
+            pool_size: 8,
+            acquire_timeout: Duration::from_secs(5),
+            busy_timeout_ms: 5_000,
+            max_batch: 256,
+            migrate: true,
+        }
+    }
+}
+
+/// Cheap to clone; shared by every worker.
+#[derive(Clone)]
+pub struct Db {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    url: DatabaseUrl,
+    pool: Pool,
+    /// SQLite only: the single writer thread.
+    writer: Option<Writer>,
+}
+
+impl Db {
+    /// Opens the pool (and, on SQLite, the writer), applying migrations if asked.
+    pub fn open(url: &str, options: &DbOptions) -> Result<Db> {
+        let url = DatabaseUrl::parse(url).map_err(Error::Unavailable)?;
+        let manager = Manager {
+            url: url.clone(),
+            busy_timeout_ms: options.busy_timeout_ms,
+        };
+        if options.migrate {
+            let mut conn = url.connect(options.busy_timeout_ms)?;
+            crate::migrations::run(&mut conn)?;
+        }
+        let pool = r2d2::Pool::builder()
+            .max_size(options.pool_size.max(1))
+            // Keep idle connections few: the idle server should stay small.
+            .min_idle(Some(1))
+            .connection_timeout(options.acquire_timeout)
+            .test_on_check_out(false)
+            .build(manager)
+            .map_err(|e| Error::Unavailable(format!("cannot open the database pool: {e}")))?;
+        let writer = match url.backend() {
+            Backend::Sqlite => Some(Writer::start(
+                url.connect(options.busy_timeout_ms)?,
+                options.max_batch.max(1),
+            )?),
+            Backend::Postgres => None,
+        };
+        Ok(Db {
+            inner: Arc::new(Inner { url, pool, writer }),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.inner.url.backend()
+    }
+
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.inner.url
+    }
+
+    /// (connections open, connections idle, max size) for metrics.
+    pub fn pool_state(&self) -> (u32, u32, u32) {
+        let s = self.inner.pool.state();
+        (
+            s.connections,
+            s.idle_connections,
+            self.inner.pool.max_size(),
+        )
+    }
+
+    /// Runs a read on a pooled connection, off the async executor.
+    pub async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T> + Send + 'static,
+    {
+        let pool = self.inner.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = checkout(&pool)?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("read task failed: {e}")))?
+    }
+
+    /// Runs `f` in a write transaction: all of it commits, or none of it.
+    ///
+    /// On SQLite the job joins the writer's next group commit; it gets its own
+    /// savepoint, so a failing job rolls back alone. On PostgreSQL it runs in its own
+    /// transaction on a pooled connection.
+    pub async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T> + Send + 'static,
+    {
+        if let Some(writer) = &self.inner.writer {
+            return writer.submit(f).await;
+        }
+        let pool = self.inner.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = checkout(&pool)?;
+            transaction(&mut conn, f)
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("write task failed: {e}")))?
+    }
+
+    /// Checks that the database answers (for `/ready`).
+    pub async fn ping(&self) -> Result<()> {
+        self.read(|conn| {
+            use diesel::connection::SimpleConnection;
+            conn.batch_execute("SELECT 1")
+                .map_err(|e| Error::Unavailable(e.to_string()))
+        })
+        .await
+    }
+}
+
+fn checkout(pool: &Pool) -> Result<r2d2::PooledConnection<Manager>> {
+    pool.get()
+        .map_err(|e| Error::Unavailable(format!("no database connection available: {e}")))
+}
+
+/// Carries either our error or diesel's through `Connection::transaction`.
+enum TxError {
+    App(Error),
+    Db(diesel::result::Error),
+}
+
+impl From<diesel::result::Error> for TxError {
+    fn from(e: diesel::result::Error) -> Self {
+        TxError::Db(e)
+    }
+}
+
+/// Runs `f` in a transaction (a savepoint when one is already open).
+pub(crate) fn transaction<T>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> Result<T>,
+) -> Result<T> {
+    conn.transaction::<T, TxError, _>(|c| f(c).map_err(TxError::App))
+        .map_err(|e| match e {
+            TxError::App(e) => e,
+            TxError::Db(e) => crate::errors::db(e),
+        })
+}

@@ -1,0 +1,117 @@
+//! The event outbox: appended in the same transaction as the change it records.
+
+use chrono::NaiveDateTime;
+use clientele_domain::event::EventDraft;
+use clientele_domain::time::{from_naive, now, to_naive, Timestamp};
+use clientele_domain::{Audit, Error, Result};
+use diesel::prelude::*;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::conn::DbConn;
+use crate::errors;
+use crate::schema::events;
+
+#[derive(Insertable)]
+#[diesel(table_name = events)]
+struct NewEventRow<'a> {
+    id: String,
+    event_type: &'a str,
+    customer_id: String,
+    project_id: Option<String>,
+    subject_id: String,
+    payload: String,
+    actor: Option<&'a str>,
+    request_id: Option<&'a str>,
+    occurred_at: NaiveDateTime,
+}
+
+/// A stored event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub seq: i64,
+    pub tx_id: i64,
+    pub id: Uuid,
+    pub event_type: String,
+    pub customer_id: Uuid,
+    pub project_id: Option<Uuid>,
+    pub subject_id: Uuid,
+    pub payload: Value,
+    pub actor: Option<String>,
+    pub request_id: Option<String>,
+    pub occurred_at: Timestamp,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = events)]
+struct EventRow {
+    seq: i64,
+    tx_id: i64,
+    id: String,
+    event_type: String,
+    customer_id: String,
+    project_id: Option<String>,
+    subject_id: String,
+    payload: String,
+    actor: Option<String>,
+    request_id: Option<String>,
+    occurred_at: NaiveDateTime,
+}
+
+impl EventRow {
+    fn into_event(self) -> Result<Event> {
+        let bad = |what: &str| Error::Internal(format!("event {}: bad {what}", self.seq));
+        let uuid = |s: &str, what: &str| Uuid::parse_str(s).map_err(|_| bad(what));
+        Ok(Event {
+            seq: self.seq,
+            tx_id: self.tx_id,
+            id: uuid(&self.id, "id")?,
+            customer_id: uuid(&self.customer_id, "customer_id")?,
+            project_id: self
+                .project_id
+                .as_deref()
+                .map(|p| uuid(p, "project_id"))
+                .transpose()?,
+            subject_id: uuid(&self.subject_id, "subject_id")?,
+            payload: serde_json::from_str(&self.payload).map_err(|_| bad("payload"))?,
+            occurred_at: from_naive(self.occurred_at),
+            event_type: self.event_type,
+            actor: self.actor,
+            request_id: self.request_id,
+        })
+    }
+}
+
+/// Appends one event; call inside the transaction that made the change.
+pub fn append(conn: &mut DbConn, draft: &EventDraft, audit: &Audit) -> Result<Uuid> {
+    let id = clientele_domain::new_id();
+    diesel::insert_into(events::table)
+        .values(NewEventRow {
+            id: id.to_string(),
+            event_type: draft.event_type,
+            customer_id: draft.customer_id.to_string(),
+            project_id: draft.project_id.map(|p| p.to_string()),
+            subject_id: draft.subject_id.to_string(),
+            payload: draft.payload.to_string(),
+            actor: audit.actor.as_deref(),
+            request_id: audit.request_id.as_deref(),
+            occurred_at: to_naive(now()),
+        })
+        .execute(conn)
+        .map_err(errors::db)?;
+    Ok(id)
+}
+
+/// Events about one subject, oldest first (used by tests and the audit view).
+pub fn for_subject(conn: &mut DbConn, subject: Uuid, limit: i64) -> Result<Vec<Event>> {
+    events::table
+        .filter(events::subject_id.eq(subject.to_string()))
+        .order(events::seq.asc())
+        .limit(limit)
+        .select(EventRow::as_select())
+        .load(conn)
+        .map_err(errors::db)?
+        .into_iter()
+        .map(EventRow::into_event)
+        .collect()
+}

@@ -1,0 +1,160 @@
+//! The SQLite writer: one thread, one connection, group commit.
+//!
+//! SQLite allows one writer at a time, and with `synchronous=FULL` every commit waits
+//! for an fsync. Handing all writes to one thread removes lock contention, and letting
+//! that thread fold every write that queued during the previous commit into the next
+//! `BEGIN IMMEDIATE ... COMMIT` turns N fsyncs into one. Each job runs in its own
+//! savepoint, so one failing job does not undo the others, and no job is answered
+//! before the commit that makes it durable.
+
+use clientele_domain::{Error, Result};
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::conn::DbConn;
+
+/// Queue length before submitters wait (asynchronously) for the writer.
+const QUEUE: usize = 4096;
+
+trait Job: Send {
+    /// Runs the job inside the open transaction; returns how to answer it.
+    fn run(self: Box<Self>, conn: &mut DbConn) -> Box<dyn Finish>;
+    /// Answers the job without running it.
+    fn fail(self: Box<Self>, err: Error);
+}
+
+trait Finish: Send {
+    /// Delivers the job's result once the commit outcome is known.
+    fn finish(self: Box<Self>, commit: Result<()>);
+}
+
+struct WriteJob<T, F> {
+    f: F,
+    reply: oneshot::Sender<Result<T>>,
+}
+
+struct Done<T> {
+    result: Result<T>,
+    reply: oneshot::Sender<Result<T>>,
+}
+
+impl<T, F> Job for WriteJob<T, F>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConn) -> Result<T> + Send + 'static,
+{
+    fn run(self: Box<Self>, conn: &mut DbConn) -> Box<dyn Finish> {
+        let this = *self;
+        let result = crate::db::transaction(conn, this.f);
+        Box::new(Done {
+            result,
+            reply: this.reply,
+        })
+    }
+
+    fn fail(self: Box<Self>, err: Error) {
+        let _ = self.reply.send(Err(err));
+    }
+}
+
+impl<T: Send + 'static> Finish for Done<T> {
+    fn finish(self: Box<Self>, commit: Result<()>) {
+        let result = match (self.result, commit) {
+            // A job that failed was rolled back to its savepoint: its own error stands.
+            (Err(e), _) => Err(e),
+            (Ok(_), Err(e)) => Err(e),
+            (Ok(v), Ok(())) => Ok(v),
+        };
+        // The requester may have gone away (client disconnected); the write stands.
+        let _ = self.reply.send(result);
+    }
+}
+
+pub(crate) struct Writer {
+    tx: mpsc::Sender<Box<dyn Job>>,
+}
+
+impl Writer {
+    pub fn start(conn: DbConn, max_batch: usize) -> Result<Writer> {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || run(conn, rx, max_batch))
+            .map_err(|e| Error::Internal(format!("cannot start the writer thread: {e}")))?;
+        Ok(Writer { tx })
+    }
+
+    pub async fn submit<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Box::new(WriteJob { f, reply }))
+            .await
+            .map_err(|_| Error::Unavailable("the database writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| Error::Internal("the database writer dropped a job".into()))?
+    }
+}
+
+fn run(mut conn: DbConn, mut rx: mpsc::Receiver<Box<dyn Job>>, max_batch: usize) {
+    let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(max_batch);
+    // Ends when every `Db` handle (and so every sender) is dropped.
+    while let Some(first) = rx.blocking_recv() {
+        batch.push(first);
+        while batch.len() < max_batch {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        commit_batch(&mut conn, &mut batch);
+    }
+}
+
+fn commit_batch(conn: &mut DbConn, batch: &mut Vec<Box<dyn Job>>) {
+    let DbConn::Sqlite(sqlite) = conn else {
+        for job in batch.drain(..) {
+            job.fail(Error::Internal("the writer only serves SQLite".into()));
+        }
+        return;
+    };
+    // IMMEDIATE takes the write lock up front, so the commit cannot fail on a lock
+    // upgrade; busy_timeout makes it wait if another process holds it.
+    if let Err(e) = AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE") {
+        let err = Error::Unavailable(format!("cannot begin a write transaction: {e}"));
+        for job in batch.drain(..) {
+            job.fail(err_clone(&err));
+        }
+        return;
+    }
+    let finishers: Vec<Box<dyn Finish>> = batch.drain(..).map(|job| job.run(conn)).collect();
+    let DbConn::Sqlite(sqlite) = conn else {
+        return;
+    };
+    let commit = AnsiTransactionManager::commit_transaction(sqlite)
+        .map_err(|e| Error::Unavailable(format!("commit failed: {e}")));
+    if let Err(e) = &commit {
+        tracing::error!(error = %e, jobs = finishers.len(), "group commit failed");
+        // Leave no half-open transaction behind for the next batch.
+        if let DbConn::Sqlite(sqlite) = conn {
+            let _ = AnsiTransactionManager::rollback_transaction(sqlite);
+        }
+    }
+    for f in finishers {
+        f.finish(match &commit {
+            Ok(()) => Ok(()),
+            Err(e) => Err(err_clone(e)),
+        });
+    }
+}
+
+fn err_clone(e: &Error) -> Error {
+    match e {
+        Error::Unavailable(m) => Error::Unavailable(m.clone()),
+        other => Error::Internal(other.to_string()),
+    }
+}

@@ -1,0 +1,205 @@
+//! Configuration: embedded defaults, files, environment, flags. Unknown keys and bad
+//! values stop start-up with a message that names the key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use clientele_persistence::DatabaseUrl;
+use config::{Config, Environment, File, FileFormat};
+use serde::Deserialize;
+
+const DEFAULTS: &str = include_str!("../../../config/default.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub bind: SocketAddr,
+    pub workers: usize,
+    pub body_limit_bytes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub pool_size: u32,
+    pub acquire_timeout_ms: u64,
+    pub busy_timeout_ms: u32,
+    pub migrate_on_start: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+/// Values given on the command line; they win over every other source.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub database_url: Option<String>,
+    pub bind: Option<String>,
+}
+
+impl Settings {
+    /// Loads the layers from `dir` (usually `config/`) and the process environment.
+    pub fn load(dir: &Path, overrides: &Overrides) -> Result<Settings, String> {
+        Self::load_from(dir, std::env::var("CLIENTELE_ENV").ok(), overrides, None)
+    }
+
+    /// `env_vars` replaces the process environment (tests); `None` reads the real one.
+    pub fn load_from(
+        dir: &Path,
+        environment: Option<String>,
+        overrides: &Overrides,
+        env_vars: Option<Vec<(String, String)>>,
+    ) -> Result<Settings, String> {
+        let mut builder = Config::builder()
+            .add_source(File::from_str(DEFAULTS, FileFormat::Toml))
+            .add_source(File::from(dir.join("default.toml")).required(false));
+        if let Some(env) = environment.filter(|e| !e.is_empty()) {
+            let path: PathBuf = dir.join(format!("{env}.toml"));
+            if !path.exists() {
+                return Err(format!(
+                    "CLIENTELE_ENV is `{env}` but {} does not exist",
+                    path.display()
+                ));
+            }
+            builder = builder.add_source(File::from(path));
+        }
+        let mut env_source = Environment::with_prefix("CLIENTELE")
+            .prefix_separator("__")
+            .separator("__")
+            .try_parsing(true);
+        if let Some(vars) = env_vars {
+            env_source = env_source.source(Some(vars.into_iter().collect()));
+        }
+        builder = builder.add_source(env_source);
+        if let Some(url) = &overrides.database_url {
+            builder = builder
+                .set_override("database.url", url.as_str())
+                .map_err(|e| e.to_string())?;
+        }
+        if let Some(bind) = &overrides.bind {
+            builder = builder
+                .set_override("server.bind", bind.as_str())
+                .map_err(|e| e.to_string())?;
+        }
+        let settings: Settings = builder
+            .build()
+            .and_then(Config::try_deserialize)
+            .map_err(|e| format!("invalid configuration: {e}"))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        DatabaseUrl::parse(&self.database.url)
+            .map_err(|e| format!("invalid configuration: key `database.url`: {e}"))?;
+        if self.database.pool_size == 0 {
+            return Err(
+                "invalid configuration: key `database.pool_size` must be at least 1".into(),
+            );
+        }
+        if self.server.body_limit_bytes < 1024 {
+            return Err(
+                "invalid configuration: key `server.body_limit_bytes` must be at least 1024".into(),
+            );
+        }
+        tracing_subscriber::EnvFilter::try_new(&self.log.level)
+            .map_err(|e| format!("invalid configuration: key `log.level`: {e}"))?;
+        Ok(())
+    }
+
+    pub fn db_options(&self) -> clientele_persistence::DbOptions {
+        clientele_persistence::DbOptions {
+            pool_size: self.database.pool_size,
+            acquire_timeout: std::time::Duration::from_millis(self.database.acquire_timeout_ms),
+            busy_timeout_ms: self.database.busy_timeout_ms,
+            migrate: self.database.migrate_on_start,
+            ..Default::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(vars: &[(&str, &str)], overrides: Overrides) -> Result<Settings, String> {
+        let vars = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::load_from(Path::new("/nonexistent"), None, &overrides, Some(vars))
+    }
+
+    #[test]
+    fn defaults_are_complete() {
+        let s = load(&[], Overrides::default()).unwrap();
+        assert_eq!(s.server.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.database.url, "sqlite://data/clientele.db");
+        assert_eq!(s.log.format, LogFormat::Text);
+    }
+
+    #[test]
+    fn environment_then_flags_win() {
+        let s = load(
+            &[
+                ("CLIENTELE__SERVER__BIND", "0.0.0.0:9000"),
+                ("CLIENTELE__DATABASE__URL", "sqlite://env.db"),
+                ("CLIENTELE__DATABASE__POOL_SIZE", "3"),
+            ],
+            Overrides {
+                database_url: Some("postgres://flag@localhost/db".into()),
+                bind: None,
+            },
+        )
+        .unwrap();
+        assert_eq!(s.server.bind.to_string(), "0.0.0.0:9000");
+        assert_eq!(s.database.pool_size, 3);
+        assert_eq!(s.database.url, "postgres://flag@localhost/db");
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let e = load(
+            &[("CLIENTELE__SERVER__BIND", "not-an-address")],
+            Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(e.contains("server.bind"), "{e}");
+        let e = load(
+            &[("CLIENTELE__DATABASE__POOL_SIZE", "many")],
+            Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(e.contains("database.pool_size"), "{e}");
+        let e = load(&[("CLIENTELE__SERVER__BINDD", "x")], Overrides::default()).unwrap_err();
+        assert!(e.contains("bindd"), "{e}");
+        let e = load(
+            &[("CLIENTELE__DATABASE__URL", "mysql://x")],
+            Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(e.contains("database.url"), "{e}");
+        let e = load(&[("CLIENTELE__LOG__FORMAT", "xml")], Overrides::default()).unwrap_err();
+        assert!(e.contains("log.format"), "{e}");
+    }
+}

@@ -1,0 +1,62 @@
+//! The `clientele` server: configuration, start-up and the pieces the CLI runs.
+
+pub mod config;
+
+use std::net::SocketAddr;
+
+use actix_web::dev::Server;
+use actix_web::HttpServer;
+use clientele_persistence::Db;
+
+pub use crate::config::{LogFormat, Overrides, Settings};
+
+/// A bound, not yet awaited server.
+pub struct Started {
+    pub server: Server,
+    pub addr: SocketAddr,
+    pub db: Db,
+}
+
+/// Opens the database (applying migrations if configured), binds and builds the server.
+/// The caller awaits (or spawns) `server`.
+pub fn start(settings: &Settings) -> Result<Started, String> {
+    let db = Db::open(&settings.database.url, &settings.db_options())
+        .map_err(|e| format!("cannot open the database: {e}"))?;
+    let state = clientele_api::state(db.clone())?;
+    let body_limit = settings.server.body_limit_bytes;
+    let mut http = HttpServer::new(move || clientele_api::app(state.clone(), body_limit));
+    if settings.server.workers > 0 {
+        http = http.workers(settings.server.workers);
+    }
+    let http = http
+        .bind(settings.server.bind)
+        .map_err(|e| format!("cannot listen on {}: {e}", settings.server.bind))?;
+    let addr = http
+        .addrs()
+        .first()
+        .copied()
+        .ok_or_else(|| "the server bound no address".to_string())?;
+    Ok(Started {
+        server: http.run(),
+        addr,
+        db,
+    })
+}
+
+/// Sets up tracing output: human-readable or JSON, filtered by RUST_LOG or config.
+pub fn init_tracing(settings: &Settings) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(&settings.log.level))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // A second init (tests) is harmless: the first subscriber stays.
+    let _ = match settings.log.format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
+    };
+}

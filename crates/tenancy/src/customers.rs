@@ -1,0 +1,204 @@
+//! Use cases of the tenant account (seed: Customer Aggregate).
+
+use clientele_domain::customer::{Customer, CustomerStatus, StatusAction};
+use clientele_domain::email::Email;
+use clientele_domain::event::EventDraft;
+use clientele_domain::{Audit, Error, Result};
+use clientele_persistence::{customers as repo, events, Db, DbConn};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+pub const REASON_MAX: usize = 500;
+
+#[derive(Debug, Clone)]
+pub struct NewCustomer {
+    pub name: String,
+    pub email: String,
+    pub settings: Option<Value>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CustomerChanges {
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct CustomerQuery {
+    pub status: Option<CustomerStatus>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+fn event(customer: &Customer, event_type: &'static str, payload: Value) -> EventDraft {
+    EventDraft {
+        event_type,
+        customer_id: customer.id,
+        project_id: None,
+        subject_id: customer.id,
+        payload,
+    }
+}
+
+fn ensure_email_free(conn: &mut DbConn, email: &Email, except: Option<Uuid>) -> Result<()> {
+    match repo::find_by_email(conn, email)? {
+        Some(other) if Some(other.id) != except => Err(Error::Conflict {
+            code: "email_taken",
+            detail: "a customer with this email already exists".into(),
+            field: Some("email".into()),
+        }),
+        _ => Ok(()),
+    }
+}
+
+pub async fn create(db: &Db, audit: Audit, input: NewCustomer) -> Result<Customer> {
+    let customer = Customer::new(&input.name, &input.email, input.settings)?;
+    db.write(move |conn| {
+        ensure_email_free(conn, &customer.email, None)?;
+        repo::insert(conn, &customer)?;
+        let payload = json!({
+            "customer": customer.snapshot(),
+            "settings": customer.settings,
+        });
+        events::append(conn, &event(&customer, "customer.created", payload), &audit)?;
+        Ok(customer)
+    })
+    .await
+}
+
+pub async fn get(db: &Db, id: Uuid) -> Result<Customer> {
+    db.read(move |conn| repo::get(conn, id)).await
+}
+
+pub async fn list(db: &Db, query: CustomerQuery) -> Result<(Vec<Customer>, i64)> {
+    db.read(move |conn| repo::list(conn, query.status, query.limit, query.offset))
+        .await
+}
+
+/// Loads, checks `If-Match`, applies `change`, saves and appends the event it returns.
+/// Shared by every single-customer update so that each gets the same concurrency rules.
+async fn modify<F>(
+    db: &Db,
+    audit: Audit,
+    id: Uuid,
+    if_match: Option<i64>,
+    change: F,
+) -> Result<Customer>
+where
+    F: FnOnce(&mut DbConn, &mut Customer) -> Result<Option<EventDraft>> + Send + 'static,
+{
+    db.write(move |conn| {
+        let mut customer = repo::get(conn, id)?;
+        customer.check_version(if_match)?;
+        let loaded = customer.version;
+        if let Some(draft) = change(conn, &mut customer)? {
+            repo::update(conn, &customer, loaded)?;
+            events::append(conn, &draft, &audit)?;
+        }
+        Ok(customer)
+    })
+    .await
+}
+
+pub async fn update(
+    db: &Db,
+    audit: Audit,
+    id: Uuid,
+    input: CustomerChanges,
+    if_match: Option<i64>,
+) -> Result<Customer> {
+    modify(db, audit, id, if_match, move |conn, customer| {
+        let changes = customer.update(input.name.as_deref(), input.email.as_deref())?;
+        if changes.is_empty() {
+            return Ok(None);
+        }
+        if changes.0.contains(&"email") {
+            ensure_email_free(conn, &customer.email, Some(customer.id))?;
+        }
+        let payload = json!({"customer": customer.snapshot(), "changed": changes.0});
+        Ok(Some(event(customer, "customer.updated", payload)))
+    })
+    .await
+}
+
+fn settings_event(customer: &Customer) -> EventDraft {
+    let payload = json!({
+        "customer_id": customer.id,
+        "settings": customer.settings,
+        "version": customer.version,
+    });
+    event(customer, "customer.settings_updated", payload)
+}
+
+/// PUT: the body replaces the whole settings object.
+pub async fn replace_settings(
+    db: &Db,
+    audit: Audit,
+    id: Uuid,
+    settings: Value,
+    if_match: Option<i64>,
+) -> Result<Customer> {
+    let settings = clientele_domain::customer::parse_settings(settings, "body")
+        .map_err(|e| Error::Validation(vec![e]))?;
+    modify(db, audit, id, if_match, move |_, customer| {
+        if customer.settings == settings {
+            return Ok(None);
+        }
+        customer.replace_settings(settings);
+        Ok(Some(settings_event(customer)))
+    })
+    .await
+}
+
+/// PATCH: an RFC 7396 merge patch; `null` removes a key.
+pub async fn patch_settings(
+    db: &Db,
+    audit: Audit,
+    id: Uuid,
+    patch: Value,
+    if_match: Option<i64>,
+) -> Result<Customer> {
+    modify(db, audit, id, if_match, move |_, customer| {
+        let merged = customer.merged_settings(&patch)?;
+        if merged == customer.settings {
+            return Ok(None);
+        }
+        customer.replace_settings(merged);
+        Ok(Some(settings_event(customer)))
+    })
+    .await
+}
+
+/// Suspend, activate or deactivate, with an optional reason kept on the event.
+pub async fn transition(
+    db: &Db,
+    audit: Audit,
+    id: Uuid,
+    action: StatusAction,
+    reason: Option<String>,
+) -> Result<Customer> {
+    let reason = reason
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty());
+    if let Some(r) = &reason {
+        if r.chars().count() > REASON_MAX {
+            return Err(Error::validation(
+                "reason",
+                format!("must be at most {REASON_MAX} characters"),
+            ));
+        }
+    }
+    modify(db, audit, id, None, move |_, customer| {
+        let from = customer.status;
+        customer.apply(action)?;
+        let payload = json!({
+            "customer_id": customer.id,
+            "from": from.as_str(),
+            "status": customer.status.as_str(),
+            "reason": reason,
+            "at": customer.status_changed_at,
+        });
+        Ok(Some(event(customer, action.event_type(), payload)))
+    })
+    .await
+}

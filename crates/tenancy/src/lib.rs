@@ -1,0 +1,7 @@
+//! Clientele tenancy: tenant accounts (customers) and, as the hierarchy grows,
+//! projects, channels, billing accounts and settings inheritance.
+//!
+//! Each use case is one transaction: load, apply the domain rule, save, append the
+//! event. Handlers call exactly one of these.
+
+pub mod customers;
