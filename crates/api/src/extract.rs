@@ -133,12 +133,21 @@ fn is_json(req: &HttpRequest) -> bool {
 }
 
 /// Parses JSON into `T`, reporting the path of the first bad field.
-pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+pub fn parse_json<T: DeserializeOwned + 'static>(body: &[u8]) -> Result<T, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request(
             "body",
             "the request body is empty; expected JSON",
         ));
+    }
+    // Every request body of this API is an object. serde would otherwise read a struct
+    // from an array, positionally, and report a confusing `[0]`.
+    let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
+    if std::any::TypeId::of::<T>() != std::any::TypeId::of::<serde_json::Value>()
+        && first != Some(b'{')
+        && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok()
+    {
+        return Err(ApiError::invalid("body", "must be a JSON object"));
     }
     let de = &mut serde_json::Deserializer::from_slice(body);
     let value: T = serde_path_to_error::deserialize(&mut *de).map_err(|e| {

@@ -92,7 +92,21 @@ where
         customer.check_version(if_match)?;
         let loaded = customer.version;
         if let Some(draft) = change(conn, &mut customer)? {
-            repo::update(conn, &customer, loaded)?;
+            match repo::update(conn, &customer, loaded) {
+                // Lost a race on PostgreSQL to a writer holding the same version: with
+                // If-Match that is exactly a stale precondition.
+                Err(Error::Conflict {
+                    code: "concurrent_update",
+                    ..
+                }) if if_match.is_some() => {
+                    let current = repo::get(conn, id)?;
+                    return Err(Error::PreconditionFailed {
+                        entity: "customer",
+                        current_version: current.version,
+                    });
+                }
+                other => other?,
+            }
             events::append(conn, &draft, &audit)?;
         }
         Ok(customer)
