@@ -38,7 +38,10 @@ async fn create_and_read_back() {
     assert_eq!(c["email"], "admin@acmecorp.com");
     assert_eq!(c["status"], "active");
     assert_eq!(c["version"], 1);
-    assert_eq!(c["settings"]["company"]["legal_name"], "Acme Corporation Inc.");
+    assert_eq!(
+        c["settings"]["company"]["legal_name"],
+        "Acme Corporation Inc."
+    );
     let id = id_of(c);
     let parsed = Uuid::parse_str(&id).unwrap();
     assert_eq!(parsed.get_version_num(), 7, "ids are UUID v7");
@@ -63,7 +66,10 @@ async fn email_is_unique_case_insensitively() {
     let app = spawn_app().await;
     app.create_customer("Acme", "admin@acme.com").await;
     let res = app
-        .post("/api/v1/customers", &json!({"name": "Other", "email": "ADMIN@Acme.com"}))
+        .post(
+            "/api/v1/customers",
+            &json!({"name": "Other", "email": "ADMIN@Acme.com"}),
+        )
         .await;
     res.assert_problem(409);
     assert_eq!(res.error_fields(), ["email"]);
@@ -79,13 +85,28 @@ async fn create_validation_names_every_field() {
         (json!({}), vec!["name", "email"]),
         (json!({"name": "", "email": "x@y.co"}), vec!["name"]),
         (json!({"name": "A", "email": "not-an-email"}), vec!["email"]),
-        (json!({"name": "A", "email": "a@b.co", "settings": [1]}), vec!["settings"]),
-        (json!({"name": "A", "email": "a@b.co", "settings": "x"}), vec!["settings"]),
-        (json!({"name": "A", "email": "a@b.co", "plan": "gold"}), vec!["plan"]),
+        (
+            json!({"name": "A", "email": "a@b.co", "settings": [1]}),
+            vec!["settings"],
+        ),
+        (
+            json!({"name": "A", "email": "a@b.co", "settings": "x"}),
+            vec!["settings"],
+        ),
+        (
+            json!({"name": "A", "email": "a@b.co", "plan": "gold"}),
+            vec!["plan"],
+        ),
         (json!({"name": 5, "email": "a@b.co"}), vec!["name"]),
         (json!({"name": "A", "email": null}), vec!["email"]),
-        (json!({"name": "x".repeat(201), "email": "a@b.co"}), vec!["name"]),
-        (json!({"name": "A\u{0007}", "email": "a@b.co"}), vec!["name"]),
+        (
+            json!({"name": "x".repeat(201), "email": "a@b.co"}),
+            vec!["name"],
+        ),
+        (
+            json!({"name": "A\u{0007}", "email": "a@b.co"}),
+            vec!["name"],
+        ),
         (json!([1, 2]), vec!["body"]),
     ];
     for (body, fields) in cases {
@@ -108,10 +129,15 @@ async fn unreadable_bodies_are_answered_clearly() {
     assert_eq!(res.body["type"], "/problems/malformed-json");
     assert_eq!(res.error_fields(), ["body"]);
 
-    post(Some("application/json"), b"").await.assert_problem(400);
-    post(Some("application/json"), br#"{"name":"A","email":"a@b.co"} {}"#)
+    post(Some("application/json"), b"")
         .await
         .assert_problem(400);
+    post(
+        Some("application/json"),
+        br#"{"name":"A","email":"a@b.co"} {}"#,
+    )
+    .await
+    .assert_problem(400);
 
     let res = post(Some("text/plain"), br#"{"name":"A","email":"a@b.co"}"#).await;
     res.assert_problem(415);
@@ -141,9 +167,7 @@ async fn bad_and_unknown_ids() {
         res.assert_problem(400);
         assert_eq!(res.error_fields(), ["id"], "{path}");
     }
-    let res = app
-        .post("/api/v1/customers/zzz/suspend", &json!({}))
-        .await;
+    let res = app.post("/api/v1/customers/zzz/suspend", &json!({})).await;
     res.assert_problem(400);
 
     let missing = Uuid::now_v7();
@@ -153,15 +177,21 @@ async fn bad_and_unknown_ids() {
     ] {
         app.get(&path).await.assert_problem(404);
     }
-    app.put(&format!("/api/v1/customers/{missing}"), &json!({"name": "x"}))
-        .await
-        .assert_problem(404);
+    app.put(
+        &format!("/api/v1/customers/{missing}"),
+        &json!({"name": "x"}),
+    )
+    .await
+    .assert_problem(404);
     app.post(&format!("/api/v1/customers/{missing}/suspend"), &json!({}))
         .await
         .assert_problem(404);
-    app.patch(&format!("/api/v1/customers/{missing}/settings"), &json!({"a": 1}))
-        .await
-        .assert_problem(404);
+    app.patch(
+        &format!("/api/v1/customers/{missing}/settings"),
+        &json!({"a": 1}),
+    )
+    .await
+    .assert_problem(404);
 }
 
 #[actix_web::test]
@@ -235,7 +265,12 @@ async fn update_with_if_match() {
     let path = format!("/api/v1/customers/{}", id_of(&c));
 
     let res = app
-        .json(Method::PUT, &path, &json!({"name": "Acme Corp"}), &[("if-match", "\"1\"")])
+        .json(
+            Method::PUT,
+            &path,
+            &json!({"name": "Acme Corp"}),
+            &[("if-match", "\"1\"")],
+        )
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.body["name"], "Acme Corp");
@@ -245,16 +280,31 @@ async fn update_with_if_match() {
 
     // A stale tag is refused and changes nothing.
     let stale = app
-        .json(Method::PUT, &path, &json!({"name": "Lost"}), &[("if-match", "\"1\"")])
+        .json(
+            Method::PUT,
+            &path,
+            &json!({"name": "Lost"}),
+            &[("if-match", "\"1\"")],
+        )
         .await;
     stale.assert_problem(412);
     assert_eq!(stale.header("etag").as_deref(), Some("\"2\""));
     let weak = app
-        .json(Method::PUT, &path, &json!({"name": "Lost"}), &[("if-match", "W/\"2\"")])
+        .json(
+            Method::PUT,
+            &path,
+            &json!({"name": "Lost"}),
+            &[("if-match", "W/\"2\"")],
+        )
         .await;
     weak.assert_problem(412);
     let bad = app
-        .json(Method::PUT, &path, &json!({"name": "Lost"}), &[("if-match", "two")])
+        .json(
+            Method::PUT,
+            &path,
+            &json!({"name": "Lost"}),
+            &[("if-match", "two")],
+        )
         .await;
     bad.assert_problem(400);
     assert_eq!(bad.error_fields(), ["If-Match"]);
@@ -265,7 +315,10 @@ async fn update_with_if_match() {
     res.assert_problem(422);
     assert_eq!(res.error_fields(), ["email"]);
     let res = app
-        .put(&path, &json!({"email": other["email"].as_str().unwrap().to_uppercase()}))
+        .put(
+            &path,
+            &json!({"email": other["email"].as_str().unwrap().to_uppercase()}),
+        )
         .await;
     res.assert_problem(409);
     assert_eq!(res.error_fields(), ["email"]);
@@ -289,7 +342,10 @@ async fn update_with_if_match() {
         .into_iter()
         .map(|e| e.event_type)
         .collect();
-    assert_eq!(types, ["customer.created", "customer.updated", "customer.updated"]);
+    assert_eq!(
+        types,
+        ["customer.created", "customer.updated", "customer.updated"]
+    );
 }
 
 #[actix_web::test]
@@ -314,7 +370,10 @@ async fn settings_replace_and_merge_patch() {
 
     // The seed's example: PUT replaces the whole object.
     let res = app
-        .put(&path, &json!({"features": {"max_projects": 20, "max_users": 100}}))
+        .put(
+            &path,
+            &json!({"features": {"max_projects": 20, "max_users": 100}}),
+        )
         .await;
     assert_eq!(
         res.body["settings"],
@@ -355,7 +414,10 @@ async fn settings_replace_and_merge_patch() {
     stale.assert_problem(412);
 
     let after = app.get(&path).await;
-    assert_eq!(after.body["settings"], res.body["settings"], "bad input changed nothing");
+    assert_eq!(
+        after.body["settings"], res.body["settings"],
+        "bad input changed nothing"
+    );
 
     let events = event_types(&app, &id_of(&c)).await;
     let settings_events: Vec<&events::Event> = events
@@ -405,7 +467,10 @@ async fn lifecycle_and_invalid_transitions() {
     assert!(res.body["activated_at"].is_string());
     let res = app.post(&action("activate"), &json!({})).await;
     res.assert_problem(409);
-    assert_eq!(res.body["allowed_actions"], json!(["suspend", "deactivate"]));
+    assert_eq!(
+        res.body["allowed_actions"],
+        json!(["suspend", "deactivate"])
+    );
 
     let res = app
         .post(&action("deactivate"), &json!({"reason": "contract ended"}))
@@ -428,7 +493,13 @@ async fn lifecycle_and_invalid_transitions() {
     res.assert_problem(422);
     assert_eq!(res.error_fields(), ["reason"]);
     let res = app
-        .send(Method::POST, &action("activate"), Some("text/plain"), b"hi".to_vec(), &[])
+        .send(
+            Method::POST,
+            &action("activate"),
+            Some("text/plain"),
+            b"hi".to_vec(),
+            &[],
+        )
         .await;
     res.assert_problem(415);
 
@@ -463,7 +534,10 @@ async fn events_carry_the_request_id() {
     assert_eq!(res.status, 201);
     assert_eq!(res.header("x-request-id").as_deref(), Some("trace-abc-123"));
     let res2 = app
-        .put(&format!("/api/v1/customers/{}", id_of(&res.body)), &json!({"name": "B"}))
+        .put(
+            &format!("/api/v1/customers/{}", id_of(&res.body)),
+            &json!({"name": "B"}),
+        )
         .await;
     let generated = res2.header("x-request-id").expect("generated id");
     let events = event_types(&app, &id_of(&res.body)).await;

@@ -39,7 +39,9 @@ async fn metrics_count_requests_by_route_and_status() {
         .starts_with("text/plain; version=0.0.4"));
     let text = &res.text;
     assert!(
-        text.contains(r#"http_requests_total{method="POST",route="/api/v1/customers",status="201"} 1"#),
+        text.contains(
+            r#"http_requests_total{method="POST",route="/api/v1/customers",status="201"} 1"#
+        ),
         "{text}"
     );
     assert!(
@@ -62,13 +64,25 @@ async fn every_response_has_a_request_id() {
         assert!(uuid::Uuid::parse_str(&id).is_ok(), "{path}: {id}");
     }
     let res = app
-        .send(Method::GET, "/health", None, Vec::new(), &[("x-request-id", "abc-1")])
+        .send(
+            Method::GET,
+            "/health",
+            None,
+            Vec::new(),
+            &[("x-request-id", "abc-1")],
+        )
         .await;
     assert_eq!(res.header("x-request-id").as_deref(), Some("abc-1"));
     // Unprintable or oversized ids are replaced, not echoed.
     let long = "x".repeat(200);
     let res = app
-        .send(Method::GET, "/health", None, Vec::new(), &[("x-request-id", long.as_str())])
+        .send(
+            Method::GET,
+            "/health",
+            None,
+            Vec::new(),
+            &[("x-request-id", long.as_str())],
+        )
         .await;
     assert_ne!(res.header("x-request-id").as_deref(), Some(long.as_str()));
     // Error bodies carry it too.
@@ -91,12 +105,24 @@ async fn unknown_routes_and_methods() {
     assert_eq!(res.header("allow").as_deref(), Some("GET, POST"));
     let id = uuid::Uuid::now_v7();
     let res = app
-        .send(Method::DELETE, &format!("/api/v1/customers/{id}"), None, Vec::new(), &[])
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/customers/{id}"),
+            None,
+            Vec::new(),
+            &[],
+        )
         .await;
     res.assert_problem(405);
     assert_eq!(res.header("allow").as_deref(), Some("GET, PUT"));
     let res = app
-        .send(Method::GET, &format!("/api/v1/customers/{id}/suspend"), None, Vec::new(), &[])
+        .send(
+            Method::GET,
+            &format!("/api/v1/customers/{id}/suspend"),
+            None,
+            Vec::new(),
+            &[],
+        )
         .await;
     res.assert_problem(405);
     assert_eq!(res.header("allow").as_deref(), Some("POST"));
@@ -109,12 +135,21 @@ async fn docs_work_offline() {
     assert_eq!(res.status, 200);
     assert!(res.text.contains("/docs/swagger-ui-bundle.js"));
     assert!(res.text.contains("/openapi.json"));
-    assert!(!res.text.contains("://"), "no external URL in the docs page");
+    assert!(
+        !res.text.contains("://"),
+        "no external URL in the docs page"
+    );
     // awc decompresses gzip itself only with its compress features; we check the raw
     // asset is served gzip-encoded and starts with the gzip magic bytes.
     for asset in ["/docs/swagger-ui-bundle.js", "/docs/swagger-ui.css"] {
         let res = app
-            .send(Method::GET, asset, None, Vec::new(), &[("accept-encoding", "gzip")])
+            .send(
+                Method::GET,
+                asset,
+                None,
+                Vec::new(),
+                &[("accept-encoding", "gzip")],
+            )
             .await;
         assert_eq!(res.status, 200, "{asset}");
         assert_eq!(res.header("content-encoding").as_deref(), Some("gzip"));

@@ -44,9 +44,13 @@ pub struct Problem {
     pub extensions: Map<String, Value>,
 }
 
-/// An error on its way to becoming a problem+json response.
+/// An error on its way to becoming a problem+json response. Boxed: it travels in
+/// every `Result` of the request path and should cost one pointer there.
 #[derive(Debug)]
-pub struct ApiError {
+pub struct ApiError(Box<Inner>);
+
+#[derive(Debug)]
+struct Inner {
     status: StatusCode,
     kind: &'static str,
     title: &'static str,
@@ -58,8 +62,8 @@ pub struct ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}", self.status.as_u16(), self.title)?;
-        if let Some(d) = &self.detail {
+        write!(f, "{} {}", self.0.status.as_u16(), self.0.title)?;
+        if let Some(d) = &self.0.detail {
             write!(f, ": {d}")?;
         }
         Ok(())
@@ -68,7 +72,7 @@ impl std::fmt::Display for ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, kind: &'static str, title: &'static str) -> Self {
-        ApiError {
+        ApiError(Box::new(Inner {
             status,
             kind,
             title,
@@ -76,36 +80,36 @@ impl ApiError {
             errors: Vec::new(),
             extensions: Map::new(),
             headers: Vec::new(),
-        }
+        }))
     }
 
     pub fn detail(mut self, detail: impl Into<String>) -> Self {
-        self.detail = Some(detail.into());
+        self.0.detail = Some(detail.into());
         self
     }
 
     pub fn field(mut self, field: impl Into<String>, message: impl Into<String>) -> Self {
-        self.errors.push(FieldError::new(field, message));
+        self.0.errors.push(FieldError::new(field, message));
         self
     }
 
     pub fn extension(mut self, key: &str, value: Value) -> Self {
-        self.extensions.insert(key.to_string(), value);
+        self.0.extensions.insert(key.to_string(), value);
         self
     }
 
     pub fn header(mut self, name: header::HeaderName, value: impl Into<String>) -> Self {
-        self.headers.push((name, value.into()));
+        self.0.headers.push((name, value.into()));
         self
     }
 
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     /// The names of the fields this error reports.
     pub fn fields(&self) -> impl Iterator<Item = &str> {
-        self.errors.iter().map(|e| e.field.as_str())
+        self.0.errors.iter().map(|e| e.field.as_str())
     }
 
     /// 400 for input that cannot be read at all (malformed JSON, bad path id...).
@@ -126,13 +130,14 @@ impl ApiError {
     }
 
     fn to_problem(&self) -> Problem {
+        let e = &self.0;
         Problem {
-            kind: format!("/problems/{}", self.kind),
-            title: self.title.to_string(),
-            status: self.status.as_u16(),
-            detail: self.detail.clone(),
+            kind: format!("/problems/{}", e.kind),
+            title: e.title.to_string(),
+            status: e.status.as_u16(),
+            detail: e.detail.clone(),
             request_id: REQUEST_ID.try_with(|id| id.clone()).ok(),
-            errors: self
+            errors: e
                 .errors
                 .iter()
                 .map(|e| ProblemField {
@@ -140,20 +145,20 @@ impl ApiError {
                     message: e.message.clone(),
                 })
                 .collect(),
-            extensions: self.extensions.clone(),
+            extensions: e.extensions.clone(),
         }
     }
 }
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     fn error_response(&self) -> HttpResponse {
-        let mut res = HttpResponse::build(self.status);
+        let mut res = HttpResponse::build(self.0.status);
         res.content_type(PROBLEM_JSON);
-        for (name, value) in &self.headers {
+        for (name, value) in &self.0.headers {
             res.insert_header((name.clone(), value.clone()));
         }
         res.json(self.to_problem())
@@ -175,7 +180,7 @@ impl From<Error> for ApiError {
                     "Invalid request",
                 )
                 .detail(detail);
-                err.errors = errors;
+                err.0.errors = errors;
                 err
             }
             Error::NotFound { entity } => ApiError::not_found(format!("{entity} not found")),

@@ -51,7 +51,8 @@ impl Drop for TestDb {
             }
             TestDb::Postgres { admin_url, name } => {
                 if let Ok(mut conn) = PgConnection::establish(admin_url) {
-                    let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                    let _ =
+                        conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
                 }
             }
         }
@@ -122,7 +123,9 @@ impl Resp {
             self.text
         );
         assert_eq!(self.body["status"], status);
-        assert!(self.body["type"].as_str().is_some_and(|t| t.starts_with("/problems/")));
+        assert!(self.body["type"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("/problems/")));
         assert!(self.body["title"].is_string());
         self
     }
@@ -176,7 +179,9 @@ impl TestApp {
         body: Vec<u8>,
         headers: &[(&str, &str)],
     ) -> Resp {
-        let mut req = self.client.request(method, format!("{}{}", self.base, path));
+        let mut req = self
+            .client
+            .request(method, format!("{}{}", self.base, path));
         if let Some(ct) = content_type {
             req = req.insert_header(("content-type", ct));
         }
@@ -230,7 +235,10 @@ impl TestApp {
     /// Creates a customer and returns its body.
     pub async fn create_customer(&self, name: &str, email: &str) -> Value {
         let res = self
-            .post("/api/v1/customers", &serde_json::json!({"name": name, "email": email}))
+            .post(
+                "/api/v1/customers",
+                &serde_json::json!({"name": name, "email": email}),
+            )
             .await;
         assert_eq!(res.status, 201, "{}", res.text);
         res.body
@@ -239,8 +247,9 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        // Stop accepting; the database is removed when `_test_db` drops.
-        let _ = self.handle.stop(false);
+        // The stop command is sent when `stop` is called; its future only reports
+        // completion, which nobody waits for here. The database goes when `_test_db` drops.
+        drop(self.handle.stop(false));
     }
 }
 

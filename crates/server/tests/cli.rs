@@ -1,0 +1,95 @@
+//! The `clientele` command line: migrate, openapi, and refusing bad configuration.
+
+use std::process::Command;
+
+fn clientele() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_clientele"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("--config-dir")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../config"))
+        .env_remove("CLIENTELE_ENV")
+        .env_remove("RUST_LOG");
+    cmd
+}
+
+fn temp_db() -> (std::path::PathBuf, String) {
+    let dir = std::env::temp_dir().join(format!("clientele-cli-{}", std::process::id()));
+    let url = format!("sqlite://{}/sub/dir/c.db", dir.display());
+    (dir, url)
+}
+
+#[test]
+fn migrate_creates_the_database_and_is_idempotent() {
+    let (dir, url) = temp_db();
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = clientele()
+        .args(["migrate", "--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("applied"), "{stdout}");
+    assert!(dir.join("sub/dir/c.db").exists(), "the folder was created");
+
+    let again = clientele()
+        .args(["migrate", "--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stdout).contains("up to date"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn openapi_prints_the_committed_document() {
+    let out = clientele().arg("openapi").output().unwrap();
+    assert!(out.status.success());
+    let committed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../openapi/openapi.json"
+    ))
+    .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), committed);
+}
+
+#[test]
+fn bad_configuration_stops_start_up_naming_the_key() {
+    let cases = [
+        ("CLIENTELE__SERVER__BIND", "nowhere", "server.bind"),
+        (
+            "CLIENTELE__DATABASE__POOL_SIZE",
+            "lots",
+            "database.pool_size",
+        ),
+        ("CLIENTELE__DATABASE__URL", "mysql://db", "database.url"),
+        ("CLIENTELE__SERVER__PORT", "80", "port"),
+    ];
+    for (key, value, named) in cases {
+        let out = clientele().arg("serve").env(key, value).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{key}={value}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(named), "{key}={value}: {stderr}");
+    }
+    let out = clientele()
+        .arg("serve")
+        .env("CLIENTELE_ENV", "does-not-exist")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does-not-exist.toml"));
+}
+
+#[test]
+fn help_lists_the_commands() {
+    let out = clientele().arg("--help").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    for word in ["serve", "migrate", "openapi", "--database-url"] {
+        assert!(text.contains(word), "{text}");
+    }
+    let out = clientele().args(["serve", "--help"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("--bind"));
+}
