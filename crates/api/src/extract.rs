@@ -4,7 +4,9 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
-use clientele_domain::Audit;
+use clientele_domain::access::Actor;
+
+use crate::state::AppState;
 use futures_util::future::{ready, LocalBoxFuture, Ready};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
@@ -223,15 +225,26 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(
-            req.query_string().as_bytes(),
-        ));
+        // `?limit=&status=` (empty values) means "not given", as in the seed's examples.
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(req.query_string().as_bytes())
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        let query = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         ready(
             serde_path_to_error::deserialize(de)
                 .map(Query)
                 .map_err(|e| {
                     let path = e.path().to_string();
-                    data_error(&path, &e.into_inner().to_string())
+                    let msg = e.into_inner().to_string();
+                    match data_error(&path, &msg) {
+                        // Query errors without a path are about the query string, not a body.
+                        err if err.fields().any(|f| f == "body") => ApiError::invalid("query", msg),
+                        err => err,
+                    }
                 }),
         )
     }
@@ -284,30 +297,62 @@ pub fn path_id(raw: &str, name: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| ApiError::bad_request(name, "must be a UUID"))
 }
 
-/// The caller of a request. Until authentication exists every caller is anonymous;
-/// the identity work replaces this extractor, not the handlers that take it.
+/// The authenticated caller of a request: handlers take it as an argument and pass its
+/// actor to the use case, which decides what the principal may do.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    pub request_id: Option<String>,
-}
-
-impl Caller {
-    /// Who to record on the events this request writes.
-    pub fn audit(&self) -> Audit {
-        Audit {
-            actor: None,
-            request_id: self.request_id.clone(),
-        }
-    }
+    pub actor: Actor,
 }
 
 impl FromRequest for Caller {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
-        ready(Ok(Caller { request_id }))
+        let state = req.app_data::<actix_web::web::Data<AppState>>().cloned();
+        let credential = bearer(req);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::from(clientele_domain::Error::Internal("no app state".into())))?;
+            let credential = credential?;
+            let principal = clientele_tenancy::identity::authenticate(&state.db, &state.auth, &credential).await?;
+            Ok(Caller {
+                actor: Actor {
+                    principal,
+                    request_id,
+                },
+            })
+        })
+    }
+}
+
+/// The credential of `Authorization: Bearer <credential>`.
+fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Err(crate::problem::missing_credentials());
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::from(clientele_domain::Error::Unauthorized("the Authorization header is not readable".into())))?;
+    let (scheme, credential) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") || credential.trim().is_empty() {
+        return Err(ApiError::from(clientele_domain::Error::Unauthorized(
+            "use the Bearer scheme: `Authorization: Bearer <token>`".into(),
+        )));
+    }
+    Ok(credential.trim().to_string())
+}
+
+/// The request id, for routes that do not authenticate.
+#[derive(Debug, Clone)]
+pub struct ReqId(pub Option<String>);
+
+impl FromRequest for ReqId {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(ReqId(req.extensions().get::<RequestId>().map(|r| r.0.clone()))))
     }
 }
 

@@ -20,13 +20,22 @@ pub use openapi::{openapi, openapi_json};
 pub use state::AppState;
 
 /// Everything the app needs, built once and shared by every worker.
-pub fn state(db: Db) -> Result<web::Data<AppState>, String> {
+pub fn state(
+    db: Db,
+    auth: std::sync::Arc<clientele_tenancy::identity::AuthService>,
+    signups_per_hour: u32,
+) -> Result<web::Data<AppState>, String> {
     let api = openapi::openapi();
     let openapi_json = api
         .to_pretty_json()
         .map_err(|e| format!("cannot serialize the OpenAPI document: {e}"))?;
     Ok(web::Data::new(AppState {
         db,
+        auth,
+        signup_limiter: state::RateLimiter::new(
+            signups_per_hour,
+            std::time::Duration::from_secs(3600),
+        ),
         metrics: metrics::Metrics::new().map_err(|e| format!("cannot set up metrics: {e}"))?,
         routes: routing::RouteTable::from_openapi(&api),
         openapi_json,

@@ -61,6 +61,12 @@ impl Metrics {
     }
 
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        // Any token is a valid HTTP method: an open label set would let clients grow
+        // the registry without bound.
+        let method = match method {
+            "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS" => method,
+            _ => "OTHER",
+        };
         let status = status.to_string();
         let labels = [method, route, status.as_str()];
         self.requests.with_label_values(&labels).inc();

@@ -13,12 +13,36 @@ use crate::problem::{Problem, ProblemField};
         license(name = "Apache-2.0"),
     ),
     components(schemas(Problem, ProblemField)),
+    modifiers(&BearerAuth),
     tags(
+        (name = "auth", description = "Sign-up, tokens and the current user"),
         (name = "customers", description = "Tenant accounts"),
         (name = "ops", description = "Health, readiness, metrics and this document"),
     )
 )]
 struct ApiDoc;
+
+/// `Authorization: Bearer <token>`: a JWT for people, an API key (`clk_...`) for machines.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT or API key")
+                    .description(Some(
+                        "An access token from /api/v1/auth/token or /api/v1/signup, or an API key",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// Registers every documented route; used by the server and by [`openapi`].
 pub fn register(
@@ -42,7 +66,12 @@ pub fn register(
 > {
     app.openapi(ApiDoc::openapi())
         .configure(crate::routes::ops::configure)
-        .service(utoipa_actix_web::scope("/api/v1").configure(crate::routes::customers::configure))
+        .service(crate::routes::auth::jwks)
+        .service(
+            utoipa_actix_web::scope("/api/v1")
+                .configure(crate::routes::auth::configure)
+                .configure(crate::routes::customers::configure),
+        )
 }
 
 /// The OpenAPI document of this build.

@@ -237,6 +237,30 @@ impl From<Error> for ApiError {
                 Value::from(format!("\"{current_version}\"")),
             )
             .header(header::ETAG, format!("\"{current_version}\"")),
+            Error::Unauthorized(why) => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized")
+                    .detail(why.clone())
+                    .header(
+                        header::WWW_AUTHENTICATE,
+                        format!(
+                            "Bearer realm=\"clientele\", error=\"invalid_token\", error_description=\"{}\"",
+                            why.replace('"', "'")
+                        ),
+                    )
+            }
+            Error::Forbidden { code, detail } => {
+                ApiError::new(StatusCode::FORBIDDEN, problem_kind(code), "Forbidden").detail(detail)
+            }
+            Error::TooManyRequests {
+                detail,
+                retry_after_secs,
+            } => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-requests",
+                "Too many requests",
+            )
+            .detail(detail)
+            .header(header::RETRY_AFTER, retry_after_secs.to_string()),
             Error::Unavailable(msg) => {
                 tracing::warn!(error = %msg, "service unavailable");
                 ApiError::new(
@@ -262,3 +286,19 @@ impl From<Error> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Problem type slugs of the 403 codes (`tenant_suspended` -> `tenant-suspended`).
+fn problem_kind(code: &str) -> &'static str {
+    match code {
+        "tenant_suspended" => "tenant-suspended",
+        "tenant_inactive" => "tenant-inactive",
+        _ => "forbidden",
+    }
+}
+
+/// 401 for a request without credentials.
+pub fn missing_credentials() -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized")
+        .detail("this route needs `Authorization: Bearer <access token or API key>`")
+        .header(header::WWW_AUTHENTICATE, "Bearer realm=\"clientele\"")
+}

@@ -88,3 +88,25 @@ problem_set!(
         "503" => "The database is unavailable",
     }
 );
+
+problem_set!(
+    /// Errors of any authenticated route.
+    AuthErrors {
+        "401" => "Missing, expired, malformed or revoked credentials",
+        "403" => "Not allowed: role too weak, or the tenant is suspended or closed",
+        "503" => "The database is unavailable",
+    }
+);
+
+problem_set!(
+    /// Errors of signing in.
+    LoginErrors {
+        "400" => "The body is not valid JSON",
+        "401" => "Wrong credentials (the same answer for unknown accounts)",
+        "403" => "The customer account is suspended or closed",
+        "415" => "The body is not JSON",
+        "422" => "A field is invalid",
+        "429" => "Too many failed attempts; see Retry-After",
+        "503" => "The database is unavailable",
+    }
+);

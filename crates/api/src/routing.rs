@@ -74,7 +74,8 @@ fn split(path: &str) -> impl Iterator<Item = &str> {
 pub async fn fallback(req: HttpRequest, state: Option<web::Data<AppState>>) -> HttpResponse {
     let allowed = state.and_then(|s| s.routes.allowed(req.path()));
     match allowed {
-        Some(methods) if !methods.is_empty() => ApiError::new(
+        // The method is allowed but nothing answered (e.g. a trailing slash): not found.
+        Some(methods) if !methods.is_empty() && !methods.iter().any(|m| m == req.method().as_str()) => ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "method-not-allowed",
             "Method not allowed",

@@ -50,6 +50,15 @@ pub enum Error {
         entity: &'static str,
         current_version: i64,
     },
+    /// No valid credentials (missing, expired, malformed, wrongly signed, revoked).
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
+    /// Authenticated, but not allowed: a role too weak, or the tenant suspended or closed.
+    #[error("{detail}")]
+    Forbidden { code: &'static str, detail: String },
+    /// Too many attempts; retry after the given number of seconds.
+    #[error("{detail}")]
+    TooManyRequests { detail: String, retry_after_secs: u64 },
     /// The database cannot be reached or the pool is exhausted; retrying may work.
     #[error("service unavailable: {0}")]
     Unavailable(String),

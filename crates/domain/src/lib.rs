@@ -3,11 +3,13 @@
 //! Nothing here does IO: no database, no HTTP. Every rule that decides whether a change
 //! is allowed lives here so that the API, the CLI and the tests all obey the same one.
 
+pub mod access;
 pub mod audit;
 pub mod customer;
 pub mod email;
 pub mod error;
 pub mod event;
+pub mod identity;
 pub mod json;
 pub mod time;
 

@@ -146,8 +146,23 @@ impl r2d2::ManageConnection for Manager {
             .map_err(|e| Error::Unavailable(e.to_string()))
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    /// A connection that comes back mid-transaction (its user panicked) or with a
+    /// broken transaction manager must not serve the next request: it would turn the
+    /// next transaction into a savepoint that is never committed.
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        use diesel::connection::TransactionManager;
+        std::thread::panicking()
+            || <DbConn as Connection>::TransactionManager::is_broken_transaction_manager(conn)
+            || match conn {
+                DbConn::Sqlite(c) => diesel::connection::AnsiTransactionManager::transaction_manager_status_mut(c)
+                    .transaction_depth()
+                    .map(|d| d.is_some())
+                    .unwrap_or(true),
+                DbConn::Pg(c) => diesel::connection::AnsiTransactionManager::transaction_manager_status_mut(c)
+                    .transaction_depth()
+                    .map(|d| d.is_some())
+                    .unwrap_or(true),
+            }
     }
 }
 

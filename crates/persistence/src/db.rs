@@ -71,10 +71,13 @@ impl Db {
             .build(manager)
             .map_err(|e| Error::Unavailable(format!("cannot open the database pool: {e}")))?;
         let writer = match url.backend() {
-            Backend::Sqlite => Some(Writer::start(
-                url.connect(options.busy_timeout_ms)?,
-                options.max_batch.max(1),
-            )?),
+            Backend::Sqlite => {
+                let (url, busy) = (url.clone(), options.busy_timeout_ms);
+                Some(Writer::start(
+                    Box::new(move || url.connect(busy)),
+                    options.max_batch.max(1),
+                )?)
+            }
             Backend::Postgres => None,
         };
         Ok(Db {
@@ -137,8 +140,13 @@ impl Db {
         .map_err(|e| Error::Internal(format!("write task failed: {e}")))?
     }
 
-    /// Checks that the database answers (for `/ready`).
+    /// Checks that the database answers (for `/ready`), writer included.
     pub async fn ping(&self) -> Result<()> {
+        if let Some(writer) = &self.inner.writer {
+            if !writer.is_running() {
+                return Err(Error::Unavailable("the database writer has stopped".into()));
+            }
+        }
         self.read(|conn| {
             use diesel::connection::SimpleConnection;
             conn.batch_execute("SELECT 1")

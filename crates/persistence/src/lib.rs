@@ -6,11 +6,13 @@
 //! functions over `&mut DbConn` so that a use case can compose several in one
 //! transaction.
 
+pub mod api_keys;
 pub mod conn;
 pub mod customers;
 pub mod db;
 pub mod errors;
 pub mod events;
+pub mod identity;
 pub mod migrations;
 pub mod schema;
 mod writer;

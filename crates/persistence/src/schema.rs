@@ -30,4 +30,102 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(customers, events);
+
+diesel::table! {
+    billing_accounts (id) {
+        id -> Text,
+        customer_id -> Text,
+        name -> Text,
+        billing_email -> Text,
+        currency -> Text,
+        billing_cycle -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    projects (id) {
+        id -> Text,
+        customer_id -> Text,
+        billing_account_id -> Text,
+        slug -> Text,
+        name -> Text,
+        status -> Text,
+        settings -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        customer_id -> Nullable<Text>,
+        email -> Text,
+        name -> Nullable<Text>,
+        password_hash -> Text,
+        role -> Text,
+        token_version -> BigInt,
+        failed_logins -> Integer,
+        locked_until -> Nullable<Timestamp>,
+        last_login_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    project_members (project_id, user_id) {
+        project_id -> Text,
+        user_id -> Text,
+        customer_id -> Text,
+        role -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> Text,
+        user_id -> Text,
+        family_id -> Text,
+        token_hash -> Text,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        customer_id -> Nullable<Text>,
+        project_id -> Nullable<Text>,
+        name -> Text,
+        prefix -> Text,
+        key_hash -> Text,
+        scopes -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(users -> customers (customer_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    customers,
+    events,
+    billing_accounts,
+    projects,
+    users,
+    project_members,
+    refresh_tokens,
+    api_keys,
+);

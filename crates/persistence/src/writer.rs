@@ -74,14 +74,23 @@ pub(crate) struct Writer {
     tx: mpsc::Sender<Box<dyn Job>>,
 }
 
+/// Opens a fresh connection for the writer (after a failure left the old one unusable).
+pub(crate) type Connect = Box<dyn Fn() -> Result<DbConn> + Send>;
+
 impl Writer {
-    pub fn start(conn: DbConn, max_batch: usize) -> Result<Writer> {
+    pub fn start(connect: Connect, max_batch: usize) -> Result<Writer> {
+        let conn = connect()?;
         let (tx, rx) = mpsc::channel(QUEUE);
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run(conn, rx, max_batch))
+            .spawn(move || run(conn, connect, rx, max_batch))
             .map_err(|e| Error::Internal(format!("cannot start the writer thread: {e}")))?;
         Ok(Writer { tx })
+    }
+
+    /// False once the writer thread has stopped (it never should).
+    pub fn is_running(&self) -> bool {
+        !self.tx.is_closed()
     }
 
     pub async fn submit<T, F>(&self, f: F) -> Result<T>
@@ -96,11 +105,11 @@ impl Writer {
             .map_err(|_| Error::Unavailable("the database writer has stopped".into()))?;
         answer
             .await
-            .map_err(|_| Error::Internal("the database writer dropped a job".into()))?
+            .map_err(|_| Error::Internal("a write failed unexpectedly (see the logs)".into()))?
     }
 }
 
-fn run(mut conn: DbConn, mut rx: mpsc::Receiver<Box<dyn Job>>, max_batch: usize) {
+fn run(mut conn: DbConn, connect: Connect, mut rx: mpsc::Receiver<Box<dyn Job>>, max_batch: usize) {
     let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(max_batch);
     // Ends when every `Db` handle (and so every sender) is dropped.
     while let Some(first) = rx.blocking_recv() {
@@ -111,16 +120,37 @@ fn run(mut conn: DbConn, mut rx: mpsc::Receiver<Box<dyn Job>>, max_batch: usize)
                 Err(_) => break,
             }
         }
-        commit_batch(&mut conn, &mut batch);
+        if let Err(e) = commit_batch(&mut conn, &mut batch) {
+            // The connection's transaction state can no longer be trusted: start over
+            // on a new one rather than refuse every later write.
+            tracing::error!(error = %e, "sqlite writer: batch failed; reopening the connection");
+            match connect() {
+                Ok(fresh) => conn = fresh,
+                Err(e) => tracing::error!(error = %e, "sqlite writer: cannot reopen; will retry"),
+            }
+        }
     }
 }
 
-fn commit_batch(conn: &mut DbConn, batch: &mut Vec<Box<dyn Job>>) {
+fn depth(conn: &mut DbConn) -> Option<u32> {
+    match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::transaction_manager_status_mut(c)
+            .transaction_depth()
+            .ok()
+            .flatten()
+            .map(|d| d.get()),
+        DbConn::Pg(_) => None,
+    }
+}
+
+/// Runs one group commit. `Err` means the connection must be replaced; every job has
+/// been answered either way.
+fn commit_batch(conn: &mut DbConn, batch: &mut Vec<Box<dyn Job>>) -> Result<()> {
     let DbConn::Sqlite(sqlite) = conn else {
         for job in batch.drain(..) {
             job.fail(Error::Internal("the writer only serves SQLite".into()));
         }
-        return;
+        return Ok(());
     };
     // IMMEDIATE takes the write lock up front, so the commit cannot fail on a lock
     // upgrade; busy_timeout makes it wait if another process holds it.
@@ -129,27 +159,60 @@ fn commit_batch(conn: &mut DbConn, batch: &mut Vec<Box<dyn Job>>) {
         for job in batch.drain(..) {
             job.fail(err_clone(&err));
         }
-        return;
+        return Err(err);
     }
-    let finishers: Vec<Box<dyn Finish>> = batch.drain(..).map(|job| job.run(conn)).collect();
-    let DbConn::Sqlite(sqlite) = conn else {
-        return;
-    };
-    let commit = AnsiTransactionManager::commit_transaction(sqlite)
-        .map_err(|e| Error::Unavailable(format!("commit failed: {e}")));
-    if let Err(e) = &commit {
-        tracing::error!(error = %e, jobs = finishers.len(), "group commit failed");
-        // Leave no half-open transaction behind for the next batch.
+    let mut finishers: Vec<Box<dyn Finish>> = Vec::with_capacity(batch.len());
+    let mut broken: Option<Error> = None;
+    let mut jobs = batch.drain(..);
+    for job in jobs.by_ref() {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run(conn))) {
+            Ok(finish) => finishers.push(finish),
+            Err(_) => {
+                broken = Some(Error::Internal("a write job panicked".into()));
+                break;
+            }
+        }
+        // SQLite rolls the whole transaction back on some errors (disk full, I/O):
+        // then nothing of this batch is stored, and later jobs must not run outside it.
+        if depth(conn) != Some(1) {
+            broken = Some(Error::Unavailable(
+                "the database rolled back the write transaction".into(),
+            ));
+            break;
+        }
+    }
+    if let Some(err) = broken {
+        for job in jobs {
+            job.fail(err_clone(&err));
+        }
         if let DbConn::Sqlite(sqlite) = conn {
             let _ = AnsiTransactionManager::rollback_transaction(sqlite);
         }
+        for f in finishers {
+            f.finish(Err(err_clone(&err)));
+        }
+        return Err(err);
     }
+    let DbConn::Sqlite(sqlite) = conn else {
+        return Ok(());
+    };
+    let commit = AnsiTransactionManager::commit_transaction(sqlite)
+        .map_err(|e| Error::Unavailable(format!("commit failed: {e}")));
+    let outcome = match &commit {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            tracing::error!(error = %e, jobs = finishers.len(), "group commit failed");
+            let _ = AnsiTransactionManager::rollback_transaction(sqlite);
+            Err(err_clone(e))
+        }
+    };
     for f in finishers {
         f.finish(match &commit {
             Ok(()) => Ok(()),
             Err(e) => Err(err_clone(e)),
         });
     }
+    outcome
 }
 
 fn err_clone(e: &Error) -> Error {

@@ -16,6 +16,38 @@ pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
     pub log: LogSettings,
+    pub auth: AuthSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    pub issuer: String,
+    pub audience: String,
+    pub access_token_ttl_secs: i64,
+    pub refresh_token_ttl_secs: i64,
+    pub keys: Vec<KeySettings>,
+    pub active_kid: String,
+    pub signups_per_hour: u32,
+    pub default_currency: String,
+    pub password: PasswordSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeySettings {
+    pub kid: String,
+    pub private_key_pem: Option<String>,
+    pub private_key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordSettings {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+    pub max_concurrent: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -122,6 +154,21 @@ impl Settings {
                 "invalid configuration: key `server.body_limit_bytes` must be at least 1024".into(),
             );
         }
+        let a = &self.auth;
+        if a.password.memory_kib < 19456 || a.password.iterations < 2 {
+            return Err("invalid configuration: key `auth.password`: argon2 needs at least memory_kib = 19456 and iterations = 2".into());
+        }
+        if a.access_token_ttl_secs < 60 || a.refresh_token_ttl_secs < a.access_token_ttl_secs {
+            return Err("invalid configuration: key `auth.access_token_ttl_secs`: at least 60, and no longer than auth.refresh_token_ttl_secs".into());
+        }
+        if a.default_currency.len() != 3 || !a.default_currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err("invalid configuration: key `auth.default_currency`: an ISO 4217 code such as USD".into());
+        }
+        for k in &a.keys {
+            if k.private_key_pem.is_some() == k.private_key_file.is_some() {
+                return Err(format!("invalid configuration: key `auth.keys` ({}): give exactly one of private_key_pem and private_key_file", k.kid));
+            }
+        }
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .map_err(|e| format!("invalid configuration: key `log.level`: {e}"))?;
         Ok(())
@@ -201,5 +248,48 @@ mod tests {
         assert!(e.contains("database.url"), "{e}");
         let e = load(&[("CLIENTELE__LOG__FORMAT", "xml")], Overrides::default()).unwrap_err();
         assert!(e.contains("log.format"), "{e}");
+    }
+}
+
+impl Settings {
+    /// Builds the password and token services from `[auth]`.
+    pub fn auth_service(&self) -> Result<clientele_tenancy::identity::AuthService, String> {
+        use clientele_tenancy::auth::{KeyConfig, PasswordConfig, Passwords, TokenConfig, Tokens};
+        let a = &self.auth;
+        let mut keys = Vec::new();
+        for k in &a.keys {
+            let pem = match (&k.private_key_pem, &k.private_key_file) {
+                (Some(pem), _) => pem.clone(),
+                (None, Some(path)) => std::fs::read_to_string(path).map_err(|e| {
+                    format!("invalid configuration: key `auth.keys` ({}): cannot read {}: {e}", k.kid, path.display())
+                })?,
+                (None, None) => unreachable!("validated"),
+            };
+            keys.push(KeyConfig {
+                kid: k.kid.clone(),
+                private_key_pem: pem,
+            });
+        }
+        let tokens = Tokens::new(&TokenConfig {
+            issuer: a.issuer.clone(),
+            audience: a.audience.clone(),
+            access_ttl_secs: a.access_token_ttl_secs,
+            keys,
+            active_kid: a.active_kid.clone(),
+        })
+        .map_err(|e| format!("invalid configuration: key `auth.keys`: {e}"))?;
+        let passwords = Passwords::new(&PasswordConfig {
+            memory_kib: a.password.memory_kib,
+            iterations: a.password.iterations,
+            parallelism: a.password.parallelism,
+            max_concurrent: a.password.max_concurrent,
+        })
+        .map_err(|e| format!("invalid configuration: key `auth.password`: {e}"))?;
+        Ok(clientele_tenancy::identity::AuthService {
+            passwords,
+            tokens,
+            refresh_ttl_secs: a.refresh_token_ttl_secs,
+            default_currency: a.default_currency.clone(),
+        })
     }
 }

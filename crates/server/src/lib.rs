@@ -15,6 +15,7 @@ pub struct Started {
     pub server: Server,
     pub addr: SocketAddr,
     pub db: Db,
+    pub auth: std::sync::Arc<clientele_tenancy::identity::AuthService>,
 }
 
 /// Opens the database (applying migrations if configured), binds and builds the server.
@@ -22,7 +23,8 @@ pub struct Started {
 pub fn start(settings: &Settings) -> Result<Started, String> {
     let db = Db::open(&settings.database.url, &settings.db_options())
         .map_err(|e| format!("cannot open the database: {e}"))?;
-    let state = clientele_api::state(db.clone())?;
+    let auth = std::sync::Arc::new(settings.auth_service()?);
+    let state = clientele_api::state(db.clone(), auth.clone(), settings.auth.signups_per_hour)?;
     let body_limit = settings.server.body_limit_bytes;
     let mut http = HttpServer::new(move || clientele_api::app(state.clone(), body_limit));
     if settings.server.workers > 0 {
@@ -40,6 +42,7 @@ pub fn start(settings: &Settings) -> Result<Started, String> {
         server: http.run(),
         addr,
         db,
+        auth,
     })
 }
 

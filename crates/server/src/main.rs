@@ -41,6 +41,46 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document.
     Openapi,
+    /// Platform administration.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// API keys for machines (shown once at creation, stored hashed).
+    ApiKey {
+        #[command(subcommand)]
+        command: ApiKeyCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Create a platform admin (an operator of the service).
+    CreatePlatformAdmin {
+        #[arg(long)]
+        email: String,
+        /// Read the password from standard input (required: never pass it as an argument).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ApiKeyCommand {
+    /// Create a key and print its secret (the only time it is shown).
+    Create {
+        #[arg(long)]
+        name: String,
+        /// billing:read (platform keys), contacts:read, contacts:write (customer keys). Repeatable.
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+        /// The customer owning the key; omit for a platform key.
+        #[arg(long)]
+        customer: Option<uuid::Uuid>,
+        /// Limit a customer's key to one project.
+        #[arg(long)]
+        project: Option<uuid::Uuid>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -67,6 +107,21 @@ fn main() -> ExitCode {
     clientele::init_tracing(&settings);
     let result = match command {
         Command::Migrate => migrate(&settings),
+        Command::Admin {
+            command: AdminCommand::CreatePlatformAdmin {
+                email,
+                password_stdin,
+            },
+        } => create_platform_admin(&settings, &email, password_stdin),
+        Command::ApiKey {
+            command:
+                ApiKeyCommand::Create {
+                    name,
+                    scopes,
+                    customer,
+                    project,
+                },
+        } => create_api_key(&settings, name, scopes, customer, project),
         _ => serve(&settings),
     };
     match result {
@@ -108,5 +163,59 @@ fn serve(settings: &Settings) -> Result<(), String> {
             .server
             .await
             .map_err(|e| format!("server stopped with an error: {e}"))
+    })
+}
+
+fn open_db(settings: &Settings) -> Result<clientele_persistence::Db, String> {
+    clientele_persistence::Db::open(&settings.database.url, &settings.db_options())
+        .map_err(|e| format!("cannot open the database: {e}"))
+}
+
+fn create_platform_admin(settings: &Settings, email: &str, password_stdin: bool) -> Result<(), String> {
+    if !password_stdin {
+        return Err("pass the password on standard input with --password-stdin".into());
+    }
+    let mut password = String::new();
+    std::io::stdin()
+        .read_line(&mut password)
+        .map_err(|e| format!("cannot read the password: {e}"))?;
+    let password = password.trim_end_matches(['\n', '\r']).to_string();
+    let auth = settings.auth_service()?;
+    actix_web::rt::System::new().block_on(async {
+        let db = open_db(settings)?;
+        let user = clientele_tenancy::identity::create_platform_admin(&db, &auth.passwords, email, password)
+            .await
+            .map_err(|e| e.to_string())?;
+        println!("created platform admin {} ({})", user.email, user.id);
+        Ok(())
+    })
+}
+
+fn create_api_key(
+    settings: &Settings,
+    name: String,
+    scopes: Vec<String>,
+    customer: Option<uuid::Uuid>,
+    project: Option<uuid::Uuid>,
+) -> Result<(), String> {
+    actix_web::rt::System::new().block_on(async {
+        let db = open_db(settings)?;
+        let (key, secret) = clientele_tenancy::api_keys::create(
+            &db,
+            clientele_domain::Audit::system(),
+            clientele_tenancy::api_keys::NewApiKey {
+                name,
+                scopes,
+                customer_id: customer,
+                project_id: project,
+            },
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        println!("id:     {}", key.id);
+        println!("scopes: {}", key.scopes.join(", "));
+        println!("key:    {secret}");
+        eprintln!("store the key now: it is not shown again");
+        Ok(())
     })
 }

@@ -1,9 +1,10 @@
 //! Use cases of the tenant account (seed: Customer Aggregate).
 
+use clientele_domain::access::{customer_access, forbidden, require_platform_admin, Actor, Intent, Scope};
 use clientele_domain::customer::{Customer, CustomerStatus, StatusAction};
 use clientele_domain::email::Email;
 use clientele_domain::event::EventDraft;
-use clientele_domain::{Audit, Error, Result};
+use clientele_domain::{Error, Result};
 use clientele_persistence::{customers as repo, events, Db, DbConn};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -51,7 +52,12 @@ fn ensure_email_free(conn: &mut DbConn, email: &Email, except: Option<Uuid>) -> 
     }
 }
 
-pub async fn create(db: &Db, audit: Audit, input: NewCustomer) -> Result<Customer> {
+/// Attempts of an update without If-Match that loses a race on PostgreSQL.
+const RETRIES: u32 = 3;
+
+pub async fn create(db: &Db, actor: &Actor, input: NewCustomer) -> Result<Customer> {
+    require_platform_admin(&actor.principal, "create customers")?;
+    let audit = actor.audit();
     let customer = Customer::new(&input.name, &input.email, input.settings)?;
     db.write(move |conn| {
         ensure_email_free(conn, &customer.email, None)?;
@@ -66,62 +72,75 @@ pub async fn create(db: &Db, audit: Audit, input: NewCustomer) -> Result<Custome
     .await
 }
 
-pub async fn get(db: &Db, id: Uuid) -> Result<Customer> {
+pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> Result<Customer> {
+    customer_access(&actor.principal, id, Intent::Read)?;
     db.read(move |conn| repo::get(conn, id)).await
 }
 
-pub async fn list(db: &Db, query: CustomerQuery) -> Result<(Vec<Customer>, i64)> {
+/// Every customer: for platform admins and the billing system.
+pub async fn list(db: &Db, actor: &Actor, query: CustomerQuery) -> Result<(Vec<Customer>, i64)> {
+    if !actor.principal.is_platform_admin() && !actor.principal.has_scope(Scope::BillingRead) {
+        return Err(forbidden("only platform admins and billing keys list customers"));
+    }
     db.read(move |conn| repo::list(conn, query.status, query.limit, query.offset))
         .await
 }
 
 /// Loads, checks `If-Match`, applies `change`, saves and appends the event it returns.
-/// Shared by every single-customer update so that each gets the same concurrency rules.
-async fn modify<F>(
-    db: &Db,
-    audit: Audit,
-    id: Uuid,
-    if_match: Option<i64>,
-    change: F,
-) -> Result<Customer>
+/// Shared by every single-customer update so that each gets the same concurrency rules:
+/// with If-Match a lost race is a 412; without it the update is simply retried on the
+/// new state (merge patches and transitions compose; the state machine re-checks).
+async fn modify<F>(db: &Db, actor: &Actor, id: Uuid, if_match: Option<i64>, change: F) -> Result<Customer>
 where
-    F: FnOnce(&mut DbConn, &mut Customer) -> Result<Option<EventDraft>> + Send + 'static,
+    F: Fn(&mut DbConn, &mut Customer) -> Result<Option<EventDraft>> + Clone + Send + 'static,
 {
-    db.write(move |conn| {
-        let mut customer = repo::get(conn, id)?;
-        customer.check_version(if_match)?;
-        let loaded = customer.version;
-        if let Some(draft) = change(conn, &mut customer)? {
-            match repo::update(conn, &customer, loaded) {
-                // Lost a race on PostgreSQL to a writer holding the same version: with
-                // If-Match that is exactly a stale precondition.
-                Err(Error::Conflict {
-                    code: "concurrent_update",
-                    ..
-                }) if if_match.is_some() => {
-                    let current = repo::get(conn, id)?;
-                    return Err(Error::PreconditionFailed {
-                        entity: "customer",
-                        current_version: current.version,
-                    });
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let (change, audit) = (change.clone(), actor.audit());
+        let result = db
+            .write(move |conn| {
+                let mut customer = repo::get(conn, id)?;
+                customer.check_version(if_match)?;
+                let loaded = customer.version;
+                if let Some(draft) = change(conn, &mut customer)? {
+                    match repo::update(conn, &customer, loaded) {
+                        Err(Error::Conflict {
+                            code: "concurrent_update",
+                            ..
+                        }) if if_match.is_some() => {
+                            let current = repo::get(conn, id)?;
+                            return Err(Error::PreconditionFailed {
+                                entity: "customer",
+                                current_version: current.version,
+                            });
+                        }
+                        other => other?,
+                    }
+                    events::append(conn, &draft, &audit)?;
                 }
-                other => other?,
-            }
-            events::append(conn, &draft, &audit)?;
+                Ok(customer)
+            })
+            .await;
+        match result {
+            Err(Error::Conflict {
+                code: "concurrent_update",
+                ..
+            }) if if_match.is_none() && attempt < RETRIES => continue,
+            other => return other,
         }
-        Ok(customer)
-    })
-    .await
+    }
 }
 
 pub async fn update(
     db: &Db,
-    audit: Audit,
+    actor: &Actor,
     id: Uuid,
     input: CustomerChanges,
     if_match: Option<i64>,
 ) -> Result<Customer> {
-    modify(db, audit, id, if_match, move |conn, customer| {
+    customer_access(&actor.principal, id, Intent::Write)?;
+    modify(db, actor, id, if_match, move |conn, customer| {
         let changes = customer.update(input.name.as_deref(), input.email.as_deref())?;
         if changes.is_empty() {
             return Ok(None);
@@ -147,18 +166,19 @@ fn settings_event(customer: &Customer) -> EventDraft {
 /// PUT: the body replaces the whole settings object.
 pub async fn replace_settings(
     db: &Db,
-    audit: Audit,
+    actor: &Actor,
     id: Uuid,
     settings: Value,
     if_match: Option<i64>,
 ) -> Result<Customer> {
+    customer_access(&actor.principal, id, Intent::Write)?;
     let settings = clientele_domain::customer::parse_settings(settings, "body")
         .map_err(|e| Error::Validation(vec![e]))?;
-    modify(db, audit, id, if_match, move |_, customer| {
+    modify(db, actor, id, if_match, move |_, customer| {
         if customer.settings == settings {
             return Ok(None);
         }
-        customer.replace_settings(settings);
+        customer.replace_settings(settings.clone());
         Ok(Some(settings_event(customer)))
     })
     .await
@@ -167,12 +187,13 @@ pub async fn replace_settings(
 /// PATCH: an RFC 7396 merge patch; `null` removes a key.
 pub async fn patch_settings(
     db: &Db,
-    audit: Audit,
+    actor: &Actor,
     id: Uuid,
     patch: Value,
     if_match: Option<i64>,
 ) -> Result<Customer> {
-    modify(db, audit, id, if_match, move |_, customer| {
+    customer_access(&actor.principal, id, Intent::Write)?;
+    modify(db, actor, id, if_match, move |_, customer| {
         let merged = customer.merged_settings(&patch)?;
         if merged == customer.settings {
             return Ok(None);
@@ -186,7 +207,7 @@ pub async fn patch_settings(
 /// Suspend, activate or deactivate, with an optional reason kept on the event.
 pub async fn transition(
     db: &Db,
-    audit: Audit,
+    actor: &Actor,
     id: Uuid,
     action: StatusAction,
     reason: Option<String>,
@@ -202,7 +223,7 @@ pub async fn transition(
             ));
         }
     }
-    modify(db, audit, id, None, move |_, customer| {
+    modify(db, actor, id, None, move |_, customer| {
         let from = customer.status;
         customer.apply(action)?;
         let payload = json!({

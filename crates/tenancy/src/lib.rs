@@ -4,4 +4,7 @@
 //! Each use case is one transaction: load, apply the domain rule, save, append the
 //! event. Handlers call exactly one of these.
 
+pub mod api_keys;
+pub mod auth;
 pub mod customers;
+pub mod identity;

@@ -15,6 +15,9 @@ use diesel::{Connection, PgConnection};
 use serde_json::Value;
 
 pub const TEST_DB_ENV: &str = "CLIENTELE_TEST_DATABASE_URL";
+pub const ADMIN_PASSWORD: &str = "operator password";
+/// Pass as a header to send a request without credentials.
+pub const ANONYMOUS: (&str, &str) = ("authorization", "");
 
 enum TestDb {
     Sqlite { dir: PathBuf },
@@ -79,6 +82,9 @@ fn replace_db_name(url: &str, name: &str) -> String {
 pub struct TestApp {
     pub base: String,
     pub db: Db,
+    pub auth: std::sync::Arc<clientele_tenancy::identity::AuthService>,
+    /// A platform admin's access token, sent by default.
+    pub admin_token: String,
     client: awc::Client,
     handle: actix_web::dev::ServerHandle,
     _test_db: TestDb,
@@ -154,9 +160,24 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let started = clientele::start(&settings).expect("server starts");
     let handle = started.server.handle();
     actix_web::rt::spawn(started.server);
+    let admin = clientele_tenancy::identity::create_platform_admin(
+        &started.db,
+        &started.auth.passwords,
+        "operator@platform.test",
+        ADMIN_PASSWORD.to_string(),
+    )
+    .await
+    .expect("platform admin");
+    let admin_token = started
+        .auth
+        .tokens
+        .issue(admin.id, None, "platform_admin", admin.token_version)
+        .expect("admin token");
     TestApp {
         base: format!("http://{}", started.addr),
         db: started.db,
+        auth: started.auth,
+        admin_token,
         client: awc::Client::builder()
             .timeout(std::time::Duration::from_secs(30))
             .finish(),
@@ -185,7 +206,12 @@ impl TestApp {
         if let Some(ct) = content_type {
             req = req.insert_header(("content-type", ct));
         }
-        for (k, v) in headers {
+        // The platform admin's token unless the test chose credentials (or none).
+        let chose_auth = headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("authorization"));
+        if !chose_auth {
+            req = req.insert_header(("authorization", format!("Bearer {}", self.admin_token)));
+        }
+        for (k, v) in headers.iter().filter(|(_, v)| !v.is_empty()) {
             req = req.insert_header((*k, *v));
         }
         let mut res = req.send_body(body).await.expect("request sent");
@@ -264,4 +290,43 @@ fn replaces_database_names() {
         "postgres://u:p@h/x?sslmode=disable"
     );
     assert_eq!(replace_db_name("postgres://h", "x"), "postgres://h/x");
+}
+
+/// `Authorization: Bearer <token>` as a header pair.
+pub fn bearer(token: &str) -> (&'static str, String) {
+    ("authorization", format!("Bearer {token}"))
+}
+
+impl TestApp {
+    /// GET with a chosen credential.
+    pub async fn get_as(&self, token: &str, path: &str) -> Resp {
+        let auth = format!("Bearer {token}");
+        self.send(Method::GET, path, None, Vec::new(), &[("authorization", auth.as_str())])
+            .await
+    }
+
+    /// A JSON request with a chosen credential.
+    pub async fn json_as(&self, token: &str, method: Method, path: &str, body: &Value) -> Resp {
+        let auth = format!("Bearer {token}");
+        self.json(method, path, body, &[("authorization", auth.as_str())])
+            .await
+    }
+
+    /// Signs an organization up; returns the response body (tokens included).
+    pub async fn signup(&self, org: &str, email: &str) -> Value {
+        let res = self
+            .json(
+                Method::POST,
+                "/api/v1/signup",
+                &serde_json::json!({
+                    "organization_name": org,
+                    "email": email,
+                    "password": "correct horse battery",
+                }),
+                &[ANONYMOUS],
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text);
+        res.body
+    }
 }

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::extract::{etag, path_id, Caller, IfMatch, Json, OptionalJson, Query};
 use crate::problem::{ApiError, ApiResult};
-use crate::responses::{CreateErrors, ListErrors, ReadErrors, TransitionErrors, UpdateErrors};
+use crate::responses::{AuthErrors, CreateErrors, ListErrors, ReadErrors, TransitionErrors, UpdateErrors};
 use crate::state::AppState;
 
 /// A tenant account.
@@ -102,12 +102,13 @@ pub struct CreateCustomerRequest {
 /// Create a customer (tenant account). It starts `active`.
 #[utoipa::path(
     tag = "customers",
+    security(("bearer" = [])),
     request_body = CreateCustomerRequest,
     responses(
         (status = 201, description = "Created", body = CustomerBody,
          headers(("ETag" = String, description = "Version tag for If-Match"),
                  ("Location" = String, description = "URL of the new customer"))),
-        CreateErrors,
+        CreateErrors, AuthErrors,
     )
 )]
 #[post("/customers")]
@@ -119,7 +120,7 @@ pub async fn create_customer(
     let body = body.0;
     let customer = uc::create(
         &state.db,
-        caller.audit(),
+        &caller.actor,
         NewCustomer {
             name: body.name,
             email: body.email,
@@ -159,13 +160,14 @@ pub struct CustomerList {
 /// List customers, newest first.
 #[utoipa::path(
     tag = "customers",
+    security(("bearer" = [])),
     params(ListCustomersQuery),
-    responses((status = 200, description = "A page of customers", body = CustomerList), ListErrors)
+    responses((status = 200, description = "A page of customers", body = CustomerList), ListErrors, AuthErrors)
 )]
 #[get("/customers")]
 pub async fn list_customers(
     state: web::Data<AppState>,
-    _caller: Caller,
+    caller: Caller,
     query: Query<ListCustomersQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = query.0;
@@ -179,6 +181,7 @@ pub async fn list_customers(
     }
     let (items, total) = uc::list(
         &state.db,
+        &caller.actor,
         CustomerQuery {
             status: q.status.map(Into::into),
             limit,
@@ -197,21 +200,22 @@ pub async fn list_customers(
 /// Get a customer.
 #[utoipa::path(
     tag = "customers",
+    security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Customer id")),
     responses(
         (status = 200, description = "The customer", body = CustomerBody,
          headers(("ETag" = String, description = "Version tag for If-Match"))),
-        ReadErrors,
+        ReadErrors, AuthErrors,
     )
 )]
 #[get("/customers/{id}")]
 pub async fn get_customer(
     state: web::Data<AppState>,
-    _caller: Caller,
+    caller: Caller,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = path_id(&id, "id")?;
-    let customer = uc::get(&state.db, id).await?;
+    let customer = uc::get(&state.db, &caller.actor, id).await?;
     Ok(with_etag(HttpResponse::Ok(), customer))
 }
 
@@ -225,6 +229,7 @@ pub struct UpdateCustomerRequest {
 /// Update a customer's name and/or email. Send `If-Match` to refuse a stale update.
 #[utoipa::path(
     tag = "customers",
+    security(("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "Customer id"),
         ("If-Match" = Option<String>, Header, description = "ETag from a previous read"),
@@ -233,7 +238,7 @@ pub struct UpdateCustomerRequest {
     responses(
         (status = 200, description = "The updated customer", body = CustomerBody,
          headers(("ETag" = String, description = "Version tag for If-Match"))),
-        UpdateErrors,
+        UpdateErrors, AuthErrors,
     )
 )]
 #[put("/customers/{id}")]
@@ -248,7 +253,7 @@ pub async fn update_customer(
     let body = body.0;
     let customer = uc::update(
         &state.db,
-        caller.audit(),
+        &caller.actor,
         id,
         CustomerChanges {
             name: body.name,
@@ -280,28 +285,30 @@ fn settings_response(c: Customer) -> HttpResponse {
 /// Get a customer's global settings.
 #[utoipa::path(
     tag = "customers",
+    security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Customer id")),
-    responses((status = 200, description = "The settings", body = SettingsResponse), ReadErrors)
+    responses((status = 200, description = "The settings", body = SettingsResponse), ReadErrors, AuthErrors)
 )]
 #[get("/customers/{id}/settings")]
 pub async fn get_settings(
     state: web::Data<AppState>,
-    _caller: Caller,
+    caller: Caller,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = path_id(&id, "id")?;
-    Ok(settings_response(uc::get(&state.db, id).await?))
+    Ok(settings_response(uc::get(&state.db, &caller.actor, id).await?))
 }
 
 /// Replace a customer's global settings with the body (a JSON object).
 #[utoipa::path(
     tag = "customers",
+    security(("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "Customer id"),
         ("If-Match" = Option<String>, Header, description = "ETag from a previous read"),
     ),
     request_body(content = Object, description = "The new settings object"),
-    responses((status = 200, description = "The new settings", body = SettingsResponse), UpdateErrors)
+    responses((status = 200, description = "The new settings", body = SettingsResponse), UpdateErrors, AuthErrors)
 )]
 #[put("/customers/{id}/settings")]
 pub async fn replace_settings(
@@ -312,20 +319,21 @@ pub async fn replace_settings(
     body: Json<Value>,
 ) -> ApiResult<HttpResponse> {
     let id = path_id(&id, "id")?;
-    let c = uc::replace_settings(&state.db, caller.audit(), id, body.0, if_match.0).await?;
+    let c = uc::replace_settings(&state.db, &caller.actor, id, body.0, if_match.0).await?;
     Ok(settings_response(c))
 }
 
 /// Change settings with an RFC 7396 JSON merge patch: objects merge, `null` removes a key.
 #[utoipa::path(
     tag = "customers",
+    security(("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "Customer id"),
         ("If-Match" = Option<String>, Header, description = "ETag from a previous read"),
     ),
     request_body(content = Object, content_type = "application/merge-patch+json",
                  description = "A merge patch"),
-    responses((status = 200, description = "The merged settings", body = SettingsResponse), UpdateErrors)
+    responses((status = 200, description = "The merged settings", body = SettingsResponse), UpdateErrors, AuthErrors)
 )]
 #[patch("/customers/{id}/settings")]
 pub async fn patch_settings(
@@ -336,7 +344,7 @@ pub async fn patch_settings(
     body: Json<Value>,
 ) -> ApiResult<HttpResponse> {
     let id = path_id(&id, "id")?;
-    let c = uc::patch_settings(&state.db, caller.audit(), id, body.0, if_match.0).await?;
+    let c = uc::patch_settings(&state.db, &caller.actor, id, body.0, if_match.0).await?;
     Ok(settings_response(c))
 }
 
@@ -371,7 +379,7 @@ async fn change_status(
 ) -> ApiResult<HttpResponse> {
     let id = path_id(id, "id")?;
     let reason = body.and_then(|b| b.reason);
-    let c = uc::transition(&state.db, caller.audit(), id, action, reason).await?;
+    let c = uc::transition(&state.db, &caller.actor, id, action, reason).await?;
     let at = Some(c.status_changed_at);
     let mut res = StatusChangeResponse {
         success: true,
@@ -394,9 +402,10 @@ async fn change_status(
 /// Suspend a customer (payment failed, policy violation): its data is kept.
 #[utoipa::path(
     tag = "customers",
+    security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Customer id")),
     request_body(content = Option<StatusChangeRequest>, description = "Optional reason"),
-    responses((status = 200, description = "Suspended", body = StatusChangeResponse), TransitionErrors)
+    responses((status = 200, description = "Suspended", body = StatusChangeResponse), TransitionErrors, AuthErrors)
 )]
 #[post("/customers/{id}/suspend")]
 pub async fn suspend_customer(
@@ -411,9 +420,10 @@ pub async fn suspend_customer(
 /// Activate a suspended or inactive customer.
 #[utoipa::path(
     tag = "customers",
+    security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Customer id")),
     request_body(content = Option<StatusChangeRequest>, description = "Optional reason"),
-    responses((status = 200, description = "Active", body = StatusChangeResponse), TransitionErrors)
+    responses((status = 200, description = "Active", body = StatusChangeResponse), TransitionErrors, AuthErrors)
 )]
 #[post("/customers/{id}/activate")]
 pub async fn activate_customer(
@@ -428,9 +438,10 @@ pub async fn activate_customer(
 /// Deactivate (close) a customer: no access for its people, data kept.
 #[utoipa::path(
     tag = "customers",
+    security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Customer id")),
     request_body(content = Option<StatusChangeRequest>, description = "Optional reason"),
-    responses((status = 200, description = "Inactive", body = StatusChangeResponse), TransitionErrors)
+    responses((status = 200, description = "Inactive", body = StatusChangeResponse), TransitionErrors, AuthErrors)
 )]
 #[post("/customers/{id}/deactivate")]
 pub async fn deactivate_customer(

@@ -1,3 +1,4 @@
+pub mod auth;
 pub mod customers;
 pub mod docs;
 pub mod ops;

@@ -1,0 +1,335 @@
+//! Who is calling and what they may do: roles, principals and the rules of tenancy.
+//!
+//! Every use case asks these functions; no handler decides access on its own. Another
+//! tenant's object is reported as missing (404), a role that is too weak as forbidden
+//! (403), and a suspended or closed tenant as such, with its own problem type.
+
+use uuid::Uuid;
+
+use crate::customer::CustomerStatus;
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CustomerRole {
+    // Declared weakest first: `>=` compares privilege.
+    Member,
+    Billing,
+    Admin,
+    Owner,
+}
+
+impl CustomerRole {
+    pub const ALL: [CustomerRole; 4] = [Self::Owner, Self::Admin, Self::Billing, Self::Member];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Owner => "owner",
+            Self::Admin => "admin",
+            Self::Billing => "billing",
+            Self::Member => "member",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Owners and admins manage the customer, its settings and its people.
+    pub fn manages_customer(self) -> bool {
+        matches!(self, Self::Owner | Self::Admin)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ProjectRole {
+    Viewer,
+    Agent,
+    ProjectAdmin,
+}
+
+impl ProjectRole {
+    pub const ALL: [ProjectRole; 3] = [Self::ProjectAdmin, Self::Agent, Self::Viewer];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ProjectAdmin => "project_admin",
+            Self::Agent => "agent",
+            Self::Viewer => "viewer",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// API key scopes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// Platform-wide read of tenant status and usage (the billing system).
+    BillingRead,
+    ContactsRead,
+    ContactsWrite,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 3] = [Self::BillingRead, Self::ContactsRead, Self::ContactsWrite];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BillingRead => "billing:read",
+            Self::ContactsRead => "contacts:read",
+            Self::ContactsWrite => "contacts:write",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Platform scopes belong to keys without a customer; the others to a customer's key.
+    pub fn is_platform(self) -> bool {
+        matches!(self, Self::BillingRead)
+    }
+}
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    PlatformAdmin {
+        user_id: Uuid,
+    },
+    Member {
+        user_id: Uuid,
+        customer_id: Uuid,
+        role: CustomerRole,
+        /// The tenant's status when the request started: it decides read-only mode.
+        tenant_status: CustomerStatus,
+    },
+    ApiKey {
+        key_id: Uuid,
+        /// `None` for platform keys.
+        customer_id: Option<Uuid>,
+        project_id: Option<Uuid>,
+        scopes: Vec<Scope>,
+        tenant_status: Option<CustomerStatus>,
+    },
+}
+
+impl Principal {
+    /// How the caller is recorded on events.
+    pub fn actor(&self) -> String {
+        match self {
+            Principal::PlatformAdmin { user_id } => format!("platform_admin:{user_id}"),
+            Principal::Member { user_id, .. } => format!("user:{user_id}"),
+            Principal::ApiKey { key_id, .. } => format!("api_key:{key_id}"),
+        }
+    }
+
+    pub fn is_platform_admin(&self) -> bool {
+        matches!(self, Principal::PlatformAdmin { .. })
+    }
+
+    pub fn has_scope(&self, scope: Scope) -> bool {
+        matches!(self, Principal::ApiKey { scopes, .. } if scopes.contains(&scope))
+    }
+
+    /// The tenant this caller belongs to, if any.
+    pub fn customer_id(&self) -> Option<Uuid> {
+        match self {
+            Principal::PlatformAdmin { .. } => None,
+            Principal::Member { customer_id, .. } => Some(*customer_id),
+            Principal::ApiKey { customer_id, .. } => *customer_id,
+        }
+    }
+
+    fn tenant_status(&self) -> Option<CustomerStatus> {
+        match self {
+            Principal::PlatformAdmin { .. } => None,
+            Principal::Member { tenant_status, .. } => Some(*tenant_status),
+            Principal::ApiKey { tenant_status, .. } => *tenant_status,
+        }
+    }
+}
+
+/// The caller of a use case: who, and under which request (for the audit trail).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub principal: Principal,
+    pub request_id: Option<String>,
+}
+
+impl Actor {
+    pub fn audit(&self) -> crate::Audit {
+        crate::Audit {
+            actor: Some(self.principal.actor()),
+            request_id: self.request_id.clone(),
+        }
+    }
+}
+
+/// What a request wants to do with a tenant's data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Intent {
+    Read,
+    Write,
+}
+
+pub fn forbidden(detail: impl Into<String>) -> Error {
+    Error::Forbidden {
+        code: "forbidden",
+        detail: detail.into(),
+    }
+}
+
+/// Refuses a tenant's own caller while its tenant is closed, and writes while suspended.
+pub fn check_tenant_mode(principal: &Principal, intent: Intent) -> Result<()> {
+    match principal.tenant_status() {
+        Some(CustomerStatus::Inactive) => Err(Error::Forbidden {
+            code: "tenant_inactive",
+            detail: "this customer account is closed; its members and keys have no access".into(),
+        }),
+        Some(CustomerStatus::Suspended) if intent == Intent::Write => Err(Error::Forbidden {
+            code: "tenant_suspended",
+            detail: "this customer account is suspended: its data is read-only until it is reactivated"
+                .into(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Access to one customer record (`/customers/{id}` and its settings).
+///
+/// Platform admins: everything. `billing:read` keys: read. Members of that customer:
+/// everyone reads; owners and admins write. Anyone else: not found.
+pub fn customer_access(principal: &Principal, customer_id: Uuid, intent: Intent) -> Result<()> {
+    match principal {
+        Principal::PlatformAdmin { .. } => Ok(()),
+        Principal::ApiKey { customer_id: None, .. } if principal.has_scope(Scope::BillingRead) => {
+            match intent {
+                Intent::Read => Ok(()),
+                Intent::Write => Err(forbidden("billing keys are read-only")),
+            }
+        }
+        Principal::Member {
+            customer_id: own,
+            role,
+            ..
+        } if *own == customer_id => {
+            check_tenant_mode(principal, intent)?;
+            if intent == Intent::Write && !role.manages_customer() {
+                return Err(forbidden(format!(
+                    "the {} role cannot change the customer; owner or admin is required",
+                    role.as_str()
+                )));
+            }
+            Ok(())
+        }
+        Principal::ApiKey {
+            customer_id: Some(own),
+            ..
+        } if *own == customer_id => {
+            check_tenant_mode(principal, intent)?;
+            Err(forbidden("API keys cannot manage the customer account"))
+        }
+        _ => Err(Error::not_found("customer")),
+    }
+}
+
+/// Platform-level operations: create and list customers, change a customer's status.
+pub fn require_platform_admin(principal: &Principal, what: &str) -> Result<()> {
+    if principal.is_platform_admin() {
+        Ok(())
+    } else {
+        Err(forbidden(format!("only platform admins can {what}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(customer: Uuid, role: CustomerRole, status: CustomerStatus) -> Principal {
+        Principal::Member {
+            user_id: Uuid::now_v7(),
+            customer_id: customer,
+            role,
+            tenant_status: status,
+        }
+    }
+
+    fn code(r: Result<()>) -> &'static str {
+        match r {
+            Ok(()) => "ok",
+            Err(Error::NotFound { .. }) => "404",
+            Err(Error::Forbidden { code, .. }) => code,
+            Err(_) => "other",
+        }
+    }
+
+    #[test]
+    fn customer_access_table() {
+        let own = Uuid::now_v7();
+        let other = Uuid::now_v7();
+        let active = CustomerStatus::Active;
+        let billing_key = Principal::ApiKey {
+            key_id: Uuid::now_v7(),
+            customer_id: None,
+            project_id: None,
+            scopes: vec![Scope::BillingRead],
+            tenant_status: None,
+        };
+        let admin = Principal::PlatformAdmin {
+            user_id: Uuid::now_v7(),
+        };
+        let cases = [
+            (admin.clone(), own, Intent::Write, "ok"),
+            (billing_key.clone(), own, Intent::Read, "ok"),
+            (billing_key, own, Intent::Write, "forbidden"),
+            (member(own, CustomerRole::Owner, active), own, Intent::Write, "ok"),
+            (member(own, CustomerRole::Admin, active), own, Intent::Write, "ok"),
+            (member(own, CustomerRole::Member, active), own, Intent::Read, "ok"),
+            (member(own, CustomerRole::Member, active), own, Intent::Write, "forbidden"),
+            (member(own, CustomerRole::Billing, active), own, Intent::Write, "forbidden"),
+            (member(own, CustomerRole::Owner, active), other, Intent::Read, "404"),
+            (member(own, CustomerRole::Owner, active), other, Intent::Write, "404"),
+            (
+                member(own, CustomerRole::Owner, CustomerStatus::Suspended),
+                own,
+                Intent::Read,
+                "ok",
+            ),
+            (
+                member(own, CustomerRole::Owner, CustomerStatus::Suspended),
+                own,
+                Intent::Write,
+                "tenant_suspended",
+            ),
+            (
+                member(own, CustomerRole::Owner, CustomerStatus::Inactive),
+                own,
+                Intent::Read,
+                "tenant_inactive",
+            ),
+        ];
+        for (i, (p, target, intent, expected)) in cases.into_iter().enumerate() {
+            assert_eq!(code(customer_access(&p, target, intent)), expected, "case {i}");
+        }
+    }
+
+    #[test]
+    fn roles_parse_and_order() {
+        for r in CustomerRole::ALL {
+            assert_eq!(CustomerRole::parse(r.as_str()), Some(r));
+        }
+        for r in ProjectRole::ALL {
+            assert_eq!(ProjectRole::parse(r.as_str()), Some(r));
+        }
+        for s in Scope::ALL {
+            assert_eq!(Scope::parse(s.as_str()), Some(s));
+        }
+        assert!(CustomerRole::Owner > CustomerRole::Admin);
+        assert!(ProjectRole::ProjectAdmin > ProjectRole::Agent);
+        assert_eq!(CustomerRole::parse("root"), None);
+    }
+}

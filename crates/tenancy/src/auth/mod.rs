@@ -1,0 +1,8 @@
+//! Authentication services: password hashing, access tokens, opaque secrets.
+
+pub mod password;
+pub mod secrets;
+pub mod tokens;
+
+pub use password::{PasswordConfig, Passwords};
+pub use tokens::{AccessClaims, KeyConfig, TokenConfig, Tokens};
