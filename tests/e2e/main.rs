@@ -1,7 +1,9 @@
 //! End-to-end tests: HTTP against a real server on port 0, on SQLite by default and on
 //! PostgreSQL when CLIENTELE_TEST_DATABASE_URL is set.
 
+mod auth;
 mod customers;
 mod openapi;
 mod platform;
+mod security;
 mod support;

@@ -313,9 +313,13 @@ impl FromRequest for Caller {
         let state = req.app_data::<actix_web::web::Data<AppState>>().cloned();
         let credential = bearer(req);
         Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::from(clientele_domain::Error::Internal("no app state".into())))?;
+            let state = state.ok_or_else(|| {
+                ApiError::from(clientele_domain::Error::Internal("no app state".into()))
+            })?;
             let credential = credential?;
-            let principal = clientele_tenancy::identity::authenticate(&state.db, &state.auth, &credential).await?;
+            let principal =
+                clientele_tenancy::identity::authenticate(&state.db, &state.auth, &credential)
+                    .await?;
             Ok(Caller {
                 actor: Actor {
                     principal,
@@ -331,9 +335,11 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
         return Err(crate::problem::missing_credentials());
     };
-    let value = value
-        .to_str()
-        .map_err(|_| ApiError::from(clientele_domain::Error::Unauthorized("the Authorization header is not readable".into())))?;
+    let value = value.to_str().map_err(|_| {
+        ApiError::from(clientele_domain::Error::Unauthorized(
+            "the Authorization header is not readable".into(),
+        ))
+    })?;
     let (scheme, credential) = value.split_once(' ').unwrap_or((value, ""));
     if !scheme.eq_ignore_ascii_case("bearer") || credential.trim().is_empty() {
         return Err(ApiError::from(clientele_domain::Error::Unauthorized(
@@ -352,7 +358,9 @@ impl FromRequest for ReqId {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Ok(ReqId(req.extensions().get::<RequestId>().map(|r| r.0.clone()))))
+        ready(Ok(ReqId(
+            req.extensions().get::<RequestId>().map(|r| r.0.clone()),
+        )))
     }
 }
 

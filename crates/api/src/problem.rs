@@ -243,9 +243,9 @@ impl From<Error> for ApiError {
                     .header(
                         header::WWW_AUTHENTICATE,
                         format!(
-                            "Bearer realm=\"clientele\", error=\"invalid_token\", error_description=\"{}\"",
-                            why.replace('"', "'")
-                        ),
+                    "Bearer realm=\"clientele\", error=\"invalid_token\", error_description=\"{}\"",
+                    why.replace('"', "'")
+                ),
                     )
             }
             Error::Forbidden { code, detail } => {

@@ -75,19 +75,23 @@ pub async fn fallback(req: HttpRequest, state: Option<web::Data<AppState>>) -> H
     let allowed = state.and_then(|s| s.routes.allowed(req.path()));
     match allowed {
         // The method is allowed but nothing answered (e.g. a trailing slash): not found.
-        Some(methods) if !methods.is_empty() && !methods.iter().any(|m| m == req.method().as_str()) => ApiError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method-not-allowed",
-            "Method not allowed",
-        )
-        .detail(format!(
-            "{} is not allowed on {}; allowed: {}",
-            req.method(),
-            req.path(),
-            methods.join(", ")
-        ))
-        .header(header::ALLOW, methods.join(", "))
-        .error_response(),
+        Some(methods)
+            if !methods.is_empty() && !methods.iter().any(|m| m == req.method().as_str()) =>
+        {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+            )
+            .detail(format!(
+                "{} is not allowed on {}; allowed: {}",
+                req.method(),
+                req.path(),
+                methods.join(", ")
+            ))
+            .header(header::ALLOW, methods.join(", "))
+            .error_response()
+        }
         _ => ApiError::not_found(format!("no route for {}", req.path())).error_response(),
     }
 }

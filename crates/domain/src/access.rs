@@ -191,8 +191,9 @@ pub fn check_tenant_mode(principal: &Principal, intent: Intent) -> Result<()> {
         }),
         Some(CustomerStatus::Suspended) if intent == Intent::Write => Err(Error::Forbidden {
             code: "tenant_suspended",
-            detail: "this customer account is suspended: its data is read-only until it is reactivated"
-                .into(),
+            detail:
+                "this customer account is suspended: its data is read-only until it is reactivated"
+                    .into(),
         }),
         _ => Ok(()),
     }
@@ -205,12 +206,12 @@ pub fn check_tenant_mode(principal: &Principal, intent: Intent) -> Result<()> {
 pub fn customer_access(principal: &Principal, customer_id: Uuid, intent: Intent) -> Result<()> {
     match principal {
         Principal::PlatformAdmin { .. } => Ok(()),
-        Principal::ApiKey { customer_id: None, .. } if principal.has_scope(Scope::BillingRead) => {
-            match intent {
-                Intent::Read => Ok(()),
-                Intent::Write => Err(forbidden("billing keys are read-only")),
-            }
-        }
+        Principal::ApiKey {
+            customer_id: None, ..
+        } if principal.has_scope(Scope::BillingRead) => match intent {
+            Intent::Read => Ok(()),
+            Intent::Write => Err(forbidden("billing keys are read-only")),
+        },
         Principal::Member {
             customer_id: own,
             role,
@@ -286,13 +287,48 @@ mod tests {
             (admin.clone(), own, Intent::Write, "ok"),
             (billing_key.clone(), own, Intent::Read, "ok"),
             (billing_key, own, Intent::Write, "forbidden"),
-            (member(own, CustomerRole::Owner, active), own, Intent::Write, "ok"),
-            (member(own, CustomerRole::Admin, active), own, Intent::Write, "ok"),
-            (member(own, CustomerRole::Member, active), own, Intent::Read, "ok"),
-            (member(own, CustomerRole::Member, active), own, Intent::Write, "forbidden"),
-            (member(own, CustomerRole::Billing, active), own, Intent::Write, "forbidden"),
-            (member(own, CustomerRole::Owner, active), other, Intent::Read, "404"),
-            (member(own, CustomerRole::Owner, active), other, Intent::Write, "404"),
+            (
+                member(own, CustomerRole::Owner, active),
+                own,
+                Intent::Write,
+                "ok",
+            ),
+            (
+                member(own, CustomerRole::Admin, active),
+                own,
+                Intent::Write,
+                "ok",
+            ),
+            (
+                member(own, CustomerRole::Member, active),
+                own,
+                Intent::Read,
+                "ok",
+            ),
+            (
+                member(own, CustomerRole::Member, active),
+                own,
+                Intent::Write,
+                "forbidden",
+            ),
+            (
+                member(own, CustomerRole::Billing, active),
+                own,
+                Intent::Write,
+                "forbidden",
+            ),
+            (
+                member(own, CustomerRole::Owner, active),
+                other,
+                Intent::Read,
+                "404",
+            ),
+            (
+                member(own, CustomerRole::Owner, active),
+                other,
+                Intent::Write,
+                "404",
+            ),
             (
                 member(own, CustomerRole::Owner, CustomerStatus::Suspended),
                 own,
@@ -313,7 +349,11 @@ mod tests {
             ),
         ];
         for (i, (p, target, intent, expected)) in cases.into_iter().enumerate() {
-            assert_eq!(code(customer_access(&p, target, intent)), expected, "case {i}");
+            assert_eq!(
+                code(customer_access(&p, target, intent)),
+                expected,
+                "case {i}"
+            );
         }
     }
 

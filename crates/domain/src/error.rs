@@ -58,7 +58,10 @@ pub enum Error {
     Forbidden { code: &'static str, detail: String },
     /// Too many attempts; retry after the given number of seconds.
     #[error("{detail}")]
-    TooManyRequests { detail: String, retry_after_secs: u64 },
+    TooManyRequests {
+        detail: String,
+        retry_after_secs: u64,
+    },
     /// The database cannot be reached or the pool is exhausted; retrying may work.
     #[error("service unavailable: {0}")]
     Unavailable(String),

@@ -72,7 +72,8 @@ pub fn insert(conn: &mut DbConn, key: &ApiKey, key_hash: &str) -> Result<()> {
             name: key.name.clone(),
             prefix: key.prefix.clone(),
             key_hash: key_hash.to_string(),
-            scopes: serde_json::to_string(&key.scopes).map_err(|e| Error::Internal(e.to_string()))?,
+            scopes: serde_json::to_string(&key.scopes)
+                .map_err(|e| Error::Internal(e.to_string()))?,
             created_by: key.created_by.clone(),
             created_at: to_naive(key.created_at),
             last_used_at: None,

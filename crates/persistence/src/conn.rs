@@ -154,14 +154,18 @@ impl r2d2::ManageConnection for Manager {
         std::thread::panicking()
             || <DbConn as Connection>::TransactionManager::is_broken_transaction_manager(conn)
             || match conn {
-                DbConn::Sqlite(c) => diesel::connection::AnsiTransactionManager::transaction_manager_status_mut(c)
-                    .transaction_depth()
-                    .map(|d| d.is_some())
-                    .unwrap_or(true),
-                DbConn::Pg(c) => diesel::connection::AnsiTransactionManager::transaction_manager_status_mut(c)
-                    .transaction_depth()
-                    .map(|d| d.is_some())
-                    .unwrap_or(true),
+                DbConn::Sqlite(c) => {
+                    diesel::connection::AnsiTransactionManager::transaction_manager_status_mut(c)
+                        .transaction_depth()
+                        .map(|d| d.is_some())
+                        .unwrap_or(true)
+                }
+                DbConn::Pg(c) => {
+                    diesel::connection::AnsiTransactionManager::transaction_manager_status_mut(c)
+                        .transaction_depth()
+                        .map(|d| d.is_some())
+                        .unwrap_or(true)
+                }
             }
     }
 }

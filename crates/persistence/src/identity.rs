@@ -13,7 +13,9 @@ use uuid::Uuid;
 
 use crate::conn::DbConn;
 use crate::errors;
-use crate::schema::{billing_accounts, customers, project_members, projects, refresh_tokens, users};
+use crate::schema::{
+    billing_accounts, customers, project_members, projects, refresh_tokens, users,
+};
 
 fn parse_uuid(s: &str, what: &str) -> Result<Uuid> {
     Uuid::parse_str(s).map_err(|_| Error::Internal(format!("stored {what} is not a uuid: {s}")))
@@ -77,7 +79,12 @@ pub fn insert_user(conn: &mut DbConn, user: &User) -> Result<()> {
         .values(UserRow::from_domain(user))
         .execute(conn)
         .map_err(|e| {
-            errors::unique(e, "email", "email_taken", "a user with this email already exists")
+            errors::unique(
+                e,
+                "email",
+                "email_taken",
+                "a user with this email already exists",
+            )
         })?;
     Ok(())
 }
@@ -307,7 +314,14 @@ pub fn insert_project(conn: &mut DbConn, p: &Project) -> Result<()> {
             version: p.version,
         })
         .execute(conn)
-        .map_err(|e| errors::unique(e, "slug", "slug_taken", "a project with this slug already exists"))?;
+        .map_err(|e| {
+            errors::unique(
+                e,
+                "slug",
+                "slug_taken",
+                "a project with this slug already exists",
+            )
+        })?;
     Ok(())
 }
 
@@ -367,7 +381,11 @@ pub fn revoke_refresh_family(conn: &mut DbConn, family_id: &str, at: Timestamp) 
     .map_err(errors::db)
 }
 
-pub fn revoke_user_refresh_tokens(conn: &mut DbConn, user_id: Uuid, at: Timestamp) -> Result<usize> {
+pub fn revoke_user_refresh_tokens(
+    conn: &mut DbConn,
+    user_id: Uuid,
+    at: Timestamp,
+) -> Result<usize> {
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::user_id.eq(user_id.to_string()))

@@ -30,7 +30,6 @@ diesel::table! {
     }
 }
 
-
 diesel::table! {
     billing_accounts (id) {
         id -> Text,

@@ -161,8 +161,13 @@ impl Settings {
         if a.access_token_ttl_secs < 60 || a.refresh_token_ttl_secs < a.access_token_ttl_secs {
             return Err("invalid configuration: key `auth.access_token_ttl_secs`: at least 60, and no longer than auth.refresh_token_ttl_secs".into());
         }
-        if a.default_currency.len() != 3 || !a.default_currency.bytes().all(|b| b.is_ascii_uppercase()) {
-            return Err("invalid configuration: key `auth.default_currency`: an ISO 4217 code such as USD".into());
+        if a.default_currency.len() != 3
+            || !a.default_currency.bytes().all(|b| b.is_ascii_uppercase())
+        {
+            return Err(
+                "invalid configuration: key `auth.default_currency`: an ISO 4217 code such as USD"
+                    .into(),
+            );
         }
         for k in &a.keys {
             if k.private_key_pem.is_some() == k.private_key_file.is_some() {
@@ -182,6 +187,53 @@ impl Settings {
             migrate: self.database.migrate_on_start,
             ..Default::default()
         }
+    }
+}
+
+impl Settings {
+    /// Builds the password and token services from `[auth]`.
+    pub fn auth_service(&self) -> Result<clientele_tenancy::identity::AuthService, String> {
+        use clientele_tenancy::auth::{KeyConfig, PasswordConfig, Passwords, TokenConfig, Tokens};
+        let a = &self.auth;
+        let mut keys = Vec::new();
+        for k in &a.keys {
+            let pem = match (&k.private_key_pem, &k.private_key_file) {
+                (Some(pem), _) => pem.clone(),
+                (None, Some(path)) => std::fs::read_to_string(path).map_err(|e| {
+                    format!(
+                        "invalid configuration: key `auth.keys` ({}): cannot read {}: {e}",
+                        k.kid,
+                        path.display()
+                    )
+                })?,
+                (None, None) => unreachable!("validated"),
+            };
+            keys.push(KeyConfig {
+                kid: k.kid.clone(),
+                private_key_pem: pem,
+            });
+        }
+        let tokens = Tokens::new(&TokenConfig {
+            issuer: a.issuer.clone(),
+            audience: a.audience.clone(),
+            access_ttl_secs: a.access_token_ttl_secs,
+            keys,
+            active_kid: a.active_kid.clone(),
+        })
+        .map_err(|e| format!("invalid configuration: key `auth.keys`: {e}"))?;
+        let passwords = Passwords::new(&PasswordConfig {
+            memory_kib: a.password.memory_kib,
+            iterations: a.password.iterations,
+            parallelism: a.password.parallelism,
+            max_concurrent: a.password.max_concurrent,
+        })
+        .map_err(|e| format!("invalid configuration: key `auth.password`: {e}"))?;
+        Ok(clientele_tenancy::identity::AuthService {
+            passwords,
+            tokens,
+            refresh_ttl_secs: a.refresh_token_ttl_secs,
+            default_currency: a.default_currency.clone(),
+        })
     }
 }
 
@@ -248,48 +300,5 @@ mod tests {
         assert!(e.contains("database.url"), "{e}");
         let e = load(&[("CLIENTELE__LOG__FORMAT", "xml")], Overrides::default()).unwrap_err();
         assert!(e.contains("log.format"), "{e}");
-    }
-}
-
-impl Settings {
-    /// Builds the password and token services from `[auth]`.
-    pub fn auth_service(&self) -> Result<clientele_tenancy::identity::AuthService, String> {
-        use clientele_tenancy::auth::{KeyConfig, PasswordConfig, Passwords, TokenConfig, Tokens};
-        let a = &self.auth;
-        let mut keys = Vec::new();
-        for k in &a.keys {
-            let pem = match (&k.private_key_pem, &k.private_key_file) {
-                (Some(pem), _) => pem.clone(),
-                (None, Some(path)) => std::fs::read_to_string(path).map_err(|e| {
-                    format!("invalid configuration: key `auth.keys` ({}): cannot read {}: {e}", k.kid, path.display())
-                })?,
-                (None, None) => unreachable!("validated"),
-            };
-            keys.push(KeyConfig {
-                kid: k.kid.clone(),
-                private_key_pem: pem,
-            });
-        }
-        let tokens = Tokens::new(&TokenConfig {
-            issuer: a.issuer.clone(),
-            audience: a.audience.clone(),
-            access_ttl_secs: a.access_token_ttl_secs,
-            keys,
-            active_kid: a.active_kid.clone(),
-        })
-        .map_err(|e| format!("invalid configuration: key `auth.keys`: {e}"))?;
-        let passwords = Passwords::new(&PasswordConfig {
-            memory_kib: a.password.memory_kib,
-            iterations: a.password.iterations,
-            parallelism: a.password.parallelism,
-            max_concurrent: a.password.max_concurrent,
-        })
-        .map_err(|e| format!("invalid configuration: key `auth.password`: {e}"))?;
-        Ok(clientele_tenancy::identity::AuthService {
-            passwords,
-            tokens,
-            refresh_ttl_secs: a.refresh_token_ttl_secs,
-            default_currency: a.default_currency.clone(),
-        })
     }
 }

@@ -108,10 +108,11 @@ fn main() -> ExitCode {
     let result = match command {
         Command::Migrate => migrate(&settings),
         Command::Admin {
-            command: AdminCommand::CreatePlatformAdmin {
-                email,
-                password_stdin,
-            },
+            command:
+                AdminCommand::CreatePlatformAdmin {
+                    email,
+                    password_stdin,
+                },
         } => create_platform_admin(&settings, &email, password_stdin),
         Command::ApiKey {
             command:
@@ -171,7 +172,11 @@ fn open_db(settings: &Settings) -> Result<clientele_persistence::Db, String> {
         .map_err(|e| format!("cannot open the database: {e}"))
 }
 
-fn create_platform_admin(settings: &Settings, email: &str, password_stdin: bool) -> Result<(), String> {
+fn create_platform_admin(
+    settings: &Settings,
+    email: &str,
+    password_stdin: bool,
+) -> Result<(), String> {
     if !password_stdin {
         return Err("pass the password on standard input with --password-stdin".into());
     }
@@ -183,9 +188,14 @@ fn create_platform_admin(settings: &Settings, email: &str, password_stdin: bool)
     let auth = settings.auth_service()?;
     actix_web::rt::System::new().block_on(async {
         let db = open_db(settings)?;
-        let user = clientele_tenancy::identity::create_platform_admin(&db, &auth.passwords, email, password)
-            .await
-            .map_err(|e| e.to_string())?;
+        let user = clientele_tenancy::identity::create_platform_admin(
+            &db,
+            &auth.passwords,
+            email,
+            password,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
         println!("created platform admin {} ({})", user.email, user.id);
         Ok(())
     })

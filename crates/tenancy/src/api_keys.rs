@@ -24,7 +24,10 @@ pub struct NewApiKey {
 
 /// Validates scopes against the key's owner: platform scopes only on platform keys,
 /// tenant scopes only on a customer's keys.
-pub fn parse_scopes(raw: &[String], customer: Option<Uuid>) -> std::result::Result<Vec<Scope>, String> {
+pub fn parse_scopes(
+    raw: &[String],
+    customer: Option<Uuid>,
+) -> std::result::Result<Vec<Scope>, String> {
     if raw.is_empty() {
         return Err("at least one scope is required".into());
     }
@@ -60,7 +63,10 @@ pub async fn create(db: &Db, audit: Audit, input: NewApiKey) -> Result<(ApiKey, 
         }
     };
     if input.project_id.is_some() && input.customer_id.is_none() {
-        v.push("project_id", "a platform key cannot be limited to a project");
+        v.push(
+            "project_id",
+            "a platform key cannot be limited to a project",
+        );
     }
     v.finish()?;
     let (Some(name), Some(scopes)) = (name, scopes) else {
@@ -110,7 +116,10 @@ mod tests {
     #[test]
     fn scopes_match_their_owner() {
         let c = Some(Uuid::now_v7());
-        assert_eq!(parse_scopes(&["billing:read".into()], None), Ok(vec![Scope::BillingRead]));
+        assert_eq!(
+            parse_scopes(&["billing:read".into()], None),
+            Ok(vec![Scope::BillingRead])
+        );
         assert!(parse_scopes(&["billing:read".into()], c).is_err());
         assert!(parse_scopes(&["contacts:read".into()], None).is_err());
         assert_eq!(

@@ -1,6 +1,8 @@
 //! Use cases of the tenant account (seed: Customer Aggregate).
 
-use clientele_domain::access::{customer_access, forbidden, require_platform_admin, Actor, Intent, Scope};
+use clientele_domain::access::{
+    customer_access, forbidden, require_platform_admin, Actor, Intent, Scope,
+};
 use clientele_domain::customer::{Customer, CustomerStatus, StatusAction};
 use clientele_domain::email::Email;
 use clientele_domain::event::EventDraft;
@@ -80,7 +82,9 @@ pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> Result<Customer> {
 /// Every customer: for platform admins and the billing system.
 pub async fn list(db: &Db, actor: &Actor, query: CustomerQuery) -> Result<(Vec<Customer>, i64)> {
     if !actor.principal.is_platform_admin() && !actor.principal.has_scope(Scope::BillingRead) {
-        return Err(forbidden("only platform admins and billing keys list customers"));
+        return Err(forbidden(
+            "only platform admins and billing keys list customers",
+        ));
     }
     db.read(move |conn| repo::list(conn, query.status, query.limit, query.offset))
         .await
@@ -90,7 +94,13 @@ pub async fn list(db: &Db, actor: &Actor, query: CustomerQuery) -> Result<(Vec<C
 /// Shared by every single-customer update so that each gets the same concurrency rules:
 /// with If-Match a lost race is a 412; without it the update is simply retried on the
 /// new state (merge patches and transitions compose; the state machine re-checks).
-async fn modify<F>(db: &Db, actor: &Actor, id: Uuid, if_match: Option<i64>, change: F) -> Result<Customer>
+async fn modify<F>(
+    db: &Db,
+    actor: &Actor,
+    id: Uuid,
+    if_match: Option<i64>,
+    change: F,
+) -> Result<Customer>
 where
     F: Fn(&mut DbConn, &mut Customer) -> Result<Option<EventDraft>> + Clone + Send + 'static,
 {
@@ -212,6 +222,10 @@ pub async fn transition(
     action: StatusAction,
     reason: Option<String>,
 ) -> Result<Customer> {
+    // Members never change their own tenant's status, whatever their role; another
+    // tenant's caller learns nothing, not even that the customer exists.
+    customer_access(&actor.principal, id, Intent::Read)?;
+    require_platform_admin(&actor.principal, &format!("{} customers", action.as_str()))?;
     let reason = reason
         .map(|r| r.trim().to_string())
         .filter(|r| !r.is_empty());

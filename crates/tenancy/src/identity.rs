@@ -55,7 +55,13 @@ pub struct Signup {
     pub tokens: TokenPair,
 }
 
-fn draft(event_type: &'static str, customer_id: Uuid, project_id: Option<Uuid>, subject_id: Uuid, payload: serde_json::Value) -> EventDraft {
+fn draft(
+    event_type: &'static str,
+    customer_id: Uuid,
+    project_id: Option<Uuid>,
+    subject_id: Uuid,
+    payload: serde_json::Value,
+) -> EventDraft {
     EventDraft {
         event_type,
         customer_id,
@@ -66,7 +72,12 @@ fn draft(event_type: &'static str, customer_id: Uuid, project_id: Option<Uuid>, 
 }
 
 /// A new refresh token of `family`, stored hashed; returns the secret.
-fn new_refresh_token(conn: &mut DbConn, auth: &AuthService, user_id: Uuid, family: &str) -> Result<String> {
+fn new_refresh_token(
+    conn: &mut DbConn,
+    auth: &AuthService,
+    user_id: Uuid,
+    family: &str,
+) -> Result<String> {
     let secret = secrets::generate(REFRESH_PREFIX);
     let at = now();
     repo::insert_refresh_token(
@@ -85,11 +96,19 @@ fn new_refresh_token(conn: &mut DbConn, auth: &AuthService, user_id: Uuid, famil
     Ok(secret)
 }
 
-fn token_pair(conn: &mut DbConn, auth: &AuthService, user: &User, family: &str) -> Result<TokenPair> {
+fn token_pair(
+    conn: &mut DbConn,
+    auth: &AuthService,
+    user: &User,
+    family: &str,
+) -> Result<TokenPair> {
     Ok(TokenPair {
-        access_token: auth
-            .tokens
-            .issue(user.id, user.customer_id, user.role.as_str(), user.token_version)?,
+        access_token: auth.tokens.issue(
+            user.id,
+            user.customer_id,
+            user.role.as_str(),
+            user.token_version,
+        )?,
         refresh_token: new_refresh_token(conn, auth, user.id, family)?,
         expires_in: auth.tokens.access_ttl_secs(),
     })
@@ -97,12 +116,22 @@ fn token_pair(conn: &mut DbConn, auth: &AuthService, user: &User, family: &str) 
 
 /// Creates, in one transaction, the customer, its default billing account and project,
 /// and its owner; signs the owner in.
-pub async fn signup(db: &Db, auth: std::sync::Arc<AuthService>, request_id: Option<String>, input: SignupInput) -> Result<Signup> {
+pub async fn signup(
+    db: &Db,
+    auth: std::sync::Arc<AuthService>,
+    request_id: Option<String>,
+    input: SignupInput,
+) -> Result<Signup> {
     let mut v = Validator::new();
     let email = v.check(Email::parse(&input.email, "email"));
     v.check(check_policy(&input.password, "password"));
-    let name = v.check(parse_person_name(input.name.as_deref(), "name")).flatten();
-    let org = v.check(clientele_domain::customer::parse_name(&input.organization_name, "organization_name"));
+    let name = v
+        .check(parse_person_name(input.name.as_deref(), "name"))
+        .flatten();
+    let org = v.check(clientele_domain::customer::parse_name(
+        &input.organization_name,
+        "organization_name",
+    ));
     v.finish()?;
     let (Some(email), Some(org)) = (email, org) else {
         return Err(Error::Internal("validated sign-up input is missing".into()));
@@ -175,14 +204,21 @@ fn tenant_refusal(status: Option<CustomerStatus>) -> Result<()> {
 
 /// Checks a password and signs the user in. Unknown emails and wrong passwords get the
 /// same answer after the same work; repeated failures slow down, then lock the account.
-pub async fn login(db: &Db, auth: std::sync::Arc<AuthService>, email: &str, password: String) -> Result<(User, TokenPair)> {
+pub async fn login(
+    db: &Db,
+    auth: std::sync::Arc<AuthService>,
+    email: &str,
+    password: String,
+) -> Result<(User, TokenPair)> {
     let Ok(email) = Email::parse(email, "email") else {
         // Same cost as a real check, so malformed emails reveal nothing either.
         auth.passwords.verify(None, password).await?;
         return Err(invalid_credentials());
     };
     let lookup = email.clone();
-    let candidate = db.read(move |conn| repo::find_for_login(conn, &lookup)).await?;
+    let candidate = db
+        .read(move |conn| repo::find_for_login(conn, &lookup))
+        .await?;
     let at = now();
     if let Some(c) = &candidate {
         if let Some(until) = c.state.locked_until.filter(|u| *u > at) {
@@ -196,7 +232,10 @@ pub async fn login(db: &Db, auth: std::sync::Arc<AuthService>, email: &str, pass
     }
     let ok = auth
         .passwords
-        .verify(candidate.as_ref().map(|c| c.user.password_hash.clone()), password)
+        .verify(
+            candidate.as_ref().map(|c| c.user.password_hash.clone()),
+            password,
+        )
         .await?;
     let Some(candidate) = candidate else {
         tracing::info!("login failed: unknown account");
@@ -230,7 +269,11 @@ pub async fn login(db: &Db, auth: std::sync::Arc<AuthService>, email: &str, pass
 
 /// Trades a refresh token for a new pair. Each refresh token works once: presenting a
 /// spent one means it was stolen or replayed, and revokes its whole family.
-pub async fn refresh(db: &Db, auth: std::sync::Arc<AuthService>, refresh_token: String) -> Result<TokenPair> {
+pub async fn refresh(
+    db: &Db,
+    auth: std::sync::Arc<AuthService>,
+    refresh_token: String,
+) -> Result<TokenPair> {
     let hash = secrets::digest(&refresh_token);
     db.write(move |conn| {
         let at = now();
@@ -264,11 +307,18 @@ pub async fn refresh(db: &Db, auth: std::sync::Arc<AuthService>, refresh_token: 
 
 /// Ends a sign-in (the refresh token's family) or, with `everywhere`, every session
 /// and every access token of the user.
-pub async fn logout(db: &Db, principal: &Principal, refresh_token: Option<String>, everywhere: bool) -> Result<()> {
+pub async fn logout(
+    db: &Db,
+    principal: &Principal,
+    refresh_token: Option<String>,
+    everywhere: bool,
+) -> Result<()> {
     let user_id = match principal {
         Principal::PlatformAdmin { user_id } | Principal::Member { user_id, .. } => *user_id,
         Principal::ApiKey { .. } => {
-            return Err(clientele_domain::access::forbidden("API keys have no session to end"))
+            return Err(clientele_domain::access::forbidden(
+                "API keys have no session to end",
+            ))
         }
     };
     db.write(move |conn| {
@@ -284,7 +334,12 @@ pub async fn logout(db: &Db, principal: &Principal, refresh_token: Option<String
                 Some(row) if row.user_id == user_id.to_string() => {
                     repo::revoke_refresh_family(conn, &row.family_id, at)?;
                 }
-                _ => return Err(Error::validation("refresh_token", "is not a refresh token of this user")),
+                _ => {
+                    return Err(Error::validation(
+                        "refresh_token",
+                        "is not a refresh token of this user",
+                    ))
+                }
             }
         }
         Ok(())
@@ -293,7 +348,12 @@ pub async fn logout(db: &Db, principal: &Principal, refresh_token: Option<String
 }
 
 /// Creates a platform admin (used by the CLI).
-pub async fn create_platform_admin(db: &Db, passwords: &Passwords, email: &str, password: String) -> Result<User> {
+pub async fn create_platform_admin(
+    db: &Db,
+    passwords: &Passwords,
+    email: &str,
+    password: String,
+) -> Result<User> {
     let mut v = Validator::new();
     let email = v.check(Email::parse(email, "email"));
     v.check(check_policy(&password, "password"));
@@ -330,13 +390,18 @@ pub async fn authenticate(db: &Db, auth: &AuthService, credential: &str) -> Resu
                     Some(cid) => Some(customers::get(conn, cid)?.status),
                     None => None,
                 };
-                Ok(Principal::ApiKey {
+                let principal = Principal::ApiKey {
                     key_id: key.id,
                     customer_id: key.customer_id,
                     project_id: key.project_id,
                     scopes: key.scopes.iter().filter_map(|s| Scope::parse(s)).collect(),
                     tenant_status,
-                })
+                };
+                clientele_domain::access::check_tenant_mode(
+                    &principal,
+                    clientele_domain::access::Intent::Read,
+                )?;
+                Ok(principal)
             })
             .await;
     }
@@ -347,16 +412,26 @@ pub async fn authenticate(db: &Db, auth: &AuthService, credential: &str) -> Resu
         .await?
         .ok_or_else(|| Error::Unauthorized("the user no longer exists".into()))?;
     if state.token_version != claims.tv {
-        return Err(Error::Unauthorized("the access token has been revoked".into()));
+        return Err(Error::Unauthorized(
+            "the access token has been revoked".into(),
+        ));
     }
     match (state.role, state.customer_id, state.tenant_status) {
         (UserRole::PlatformAdmin, _, _) => Ok(Principal::PlatformAdmin { user_id }),
-        (UserRole::Customer(role), Some(customer_id), Some(tenant_status)) => Ok(Principal::Member {
-            user_id,
-            customer_id,
-            role,
-            tenant_status,
-        }),
+        (UserRole::Customer(role), Some(customer_id), Some(tenant_status)) => {
+            let principal = Principal::Member {
+                user_id,
+                customer_id,
+                role,
+                tenant_status,
+            };
+            // A closed tenant's members have no access at all, on every route.
+            clientele_domain::access::check_tenant_mode(
+                &principal,
+                clientele_domain::access::Intent::Read,
+            )?;
+            Ok(principal)
+        }
         _ => Err(Error::Internal(format!("user {user_id} has no customer"))),
     }
 }
@@ -371,7 +446,11 @@ pub struct Me {
 pub async fn me(db: &Db, principal: &Principal) -> Result<Me> {
     let user_id = match principal {
         Principal::PlatformAdmin { user_id } | Principal::Member { user_id, .. } => *user_id,
-        Principal::ApiKey { .. } => return Err(clientele_domain::access::forbidden("/me describes a person; API keys have none")),
+        Principal::ApiKey { .. } => {
+            return Err(clientele_domain::access::forbidden(
+                "/me describes a person; API keys have none",
+            ))
+        }
     };
     db.read(move |conn| {
         let user = repo::get_user(conn, user_id)?.ok_or(Error::not_found("user"))?;

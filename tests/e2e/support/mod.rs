@@ -207,7 +207,9 @@ impl TestApp {
             req = req.insert_header(("content-type", ct));
         }
         // The platform admin's token unless the test chose credentials (or none).
-        let chose_auth = headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("authorization"));
+        let chose_auth = headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("authorization"));
         if !chose_auth {
             req = req.insert_header(("authorization", format!("Bearer {}", self.admin_token)));
         }
@@ -292,17 +294,18 @@ fn replaces_database_names() {
     assert_eq!(replace_db_name("postgres://h", "x"), "postgres://h/x");
 }
 
-/// `Authorization: Bearer <token>` as a header pair.
-pub fn bearer(token: &str) -> (&'static str, String) {
-    ("authorization", format!("Bearer {token}"))
-}
-
 impl TestApp {
     /// GET with a chosen credential.
     pub async fn get_as(&self, token: &str, path: &str) -> Resp {
         let auth = format!("Bearer {token}");
-        self.send(Method::GET, path, None, Vec::new(), &[("authorization", auth.as_str())])
-            .await
+        self.send(
+            Method::GET,
+            path,
+            None,
+            Vec::new(),
+            &[("authorization", auth.as_str())],
+        )
+        .await
     }
 
     /// A JSON request with a chosen credential.

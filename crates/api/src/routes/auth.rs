@@ -224,7 +224,10 @@ pub struct TokenRequest {
     responses((status = 200, description = "Signed in", body = TokenBody), LoginErrors)
 )]
 #[post("/auth/token")]
-pub async fn token(state: web::Data<AppState>, body: Json<TokenRequest>) -> ApiResult<HttpResponse> {
+pub async fn token(
+    state: web::Data<AppState>,
+    body: Json<TokenRequest>,
+) -> ApiResult<HttpResponse> {
     let b = body.0;
     let (_, tokens) = uc::login(&state.db, state.auth.clone(), &b.email, b.password).await?;
     Ok(HttpResponse::Ok().json(TokenBody::from(tokens)))
@@ -245,7 +248,10 @@ pub struct RefreshRequest {
     responses((status = 200, description = "New tokens", body = TokenBody), LoginErrors)
 )]
 #[post("/auth/refresh")]
-pub async fn refresh(state: web::Data<AppState>, body: Json<RefreshRequest>) -> ApiResult<HttpResponse> {
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: Json<RefreshRequest>,
+) -> ApiResult<HttpResponse> {
     let tokens = uc::refresh(&state.db, state.auth.clone(), body.0.refresh_token).await?;
     Ok(HttpResponse::Ok().json(TokenBody::from(tokens)))
 }
@@ -274,7 +280,13 @@ pub async fn logout(
     body: OptionalJson<LogoutRequest>,
 ) -> ApiResult<HttpResponse> {
     let b = body.0.unwrap_or_default();
-    uc::logout(&state.db, &caller.actor.principal, b.refresh_token, b.everywhere).await?;
+    uc::logout(
+        &state.db,
+        &caller.actor.principal,
+        b.refresh_token,
+        b.everywhere,
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

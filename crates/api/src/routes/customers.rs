@@ -12,7 +12,9 @@ use uuid::Uuid;
 
 use crate::extract::{etag, path_id, Caller, IfMatch, Json, OptionalJson, Query};
 use crate::problem::{ApiError, ApiResult};
-use crate::responses::{AuthErrors, CreateErrors, ListErrors, ReadErrors, TransitionErrors, UpdateErrors};
+use crate::responses::{
+    AuthErrors, CreateErrors, ListErrors, ReadErrors, TransitionErrors, UpdateErrors,
+};
 use crate::state::AppState;
 
 /// A tenant account.
@@ -296,7 +298,9 @@ pub async fn get_settings(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = path_id(&id, "id")?;
-    Ok(settings_response(uc::get(&state.db, &caller.actor, id).await?))
+    Ok(settings_response(
+        uc::get(&state.db, &caller.actor, id).await?,
+    ))
 }
 
 /// Replace a customer's global settings with the body (a JSON object).

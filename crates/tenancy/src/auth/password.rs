@@ -141,8 +141,14 @@ mod tests {
     async fn hashes_verify_and_unknown_accounts_fail() {
         let p = Passwords::new(&PasswordConfig::default()).unwrap();
         let hash = p.hash("correct horse".into()).await.unwrap();
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
-        assert!(p.verify(Some(hash.clone()), "correct horse".into()).await.unwrap());
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+        assert!(p
+            .verify(Some(hash.clone()), "correct horse".into())
+            .await
+            .unwrap());
         assert!(!p.verify(Some(hash), "wrong horse".into()).await.unwrap());
         assert!(!p.verify(None, "not a real password".into()).await.unwrap());
         assert!(!p.verify(Some("garbage".into()), "x".into()).await.unwrap());

@@ -10,7 +10,9 @@ use base64::Engine;
 use clientele_domain::{Error, Result};
 use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use ed25519_dalek::SigningKey;
-use jsonwebtoken::{decode, decode_header, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{
+    decode, decode_header, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation,
+};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -140,7 +142,13 @@ impl Tokens {
     }
 
     /// Signs an access token for a user.
-    pub fn issue(&self, user_id: Uuid, customer_id: Option<Uuid>, role: &str, token_version: i64) -> Result<String> {
+    pub fn issue(
+        &self,
+        user_id: Uuid,
+        customer_id: Option<Uuid>,
+        role: &str,
+        token_version: i64,
+    ) -> Result<String> {
         let now = chrono::Utc::now().timestamp();
         let claims = AccessClaims {
             iss: self.issuer.clone(),
@@ -169,16 +177,17 @@ impl Tokens {
         let header = decode_header(token)
             .map_err(|_| Error::Unauthorized("the access token is malformed".into()))?;
         if header.alg != Algorithm::EdDSA {
-            return Err(Error::Unauthorized("the token algorithm is not accepted".into()));
+            return Err(Error::Unauthorized(
+                "the token algorithm is not accepted".into(),
+            ));
         }
         let kid = header
             .kid
             .ok_or_else(|| Error::Unauthorized("the token has no key id".into()))?;
-        let key = self
-            .keys
-            .iter()
-            .find(|k| k.kid == kid)
-            .ok_or_else(|| Error::Unauthorized("the token is signed with an unknown key".into()))?;
+        let key =
+            self.keys.iter().find(|k| k.kid == kid).ok_or_else(|| {
+                Error::Unauthorized("the token is signed with an unknown key".into())
+            })?;
         decode::<AccessClaims>(token, &key.decoding, &self.validation)
             .map(|data| data.claims)
             .map_err(|e| {
@@ -290,22 +299,38 @@ mod tests {
     fn rotation_publishes_and_accepts_every_key() {
         let (old, new) = (pem(), pem());
         let before = Tokens::new(&config(
-            vec![KeyConfig { kid: "old".into(), private_key_pem: old.clone() }],
+            vec![KeyConfig {
+                kid: "old".into(),
+                private_key_pem: old.clone(),
+            }],
             "",
         ))
         .unwrap();
-        let old_token = before.issue(Uuid::now_v7(), None, "platform_admin", 1).unwrap();
+        let old_token = before
+            .issue(Uuid::now_v7(), None, "platform_admin", 1)
+            .unwrap();
         let after = Tokens::new(&config(
             vec![
-                KeyConfig { kid: "old".into(), private_key_pem: old },
-                KeyConfig { kid: "new".into(), private_key_pem: new },
+                KeyConfig {
+                    kid: "old".into(),
+                    private_key_pem: old,
+                },
+                KeyConfig {
+                    kid: "new".into(),
+                    private_key_pem: new,
+                },
             ],
             "new",
         ))
         .unwrap();
         assert!(after.verify(&old_token).is_ok(), "old tokens stay valid");
-        let new_token = after.issue(Uuid::now_v7(), None, "platform_admin", 1).unwrap();
-        assert_eq!(decode_header(&new_token).unwrap().kid.as_deref(), Some("new"));
+        let new_token = after
+            .issue(Uuid::now_v7(), None, "platform_admin", 1)
+            .unwrap();
+        assert_eq!(
+            decode_header(&new_token).unwrap().kid.as_deref(),
+            Some("new")
+        );
         let kids: Vec<String> = after.jwks()["keys"]
             .as_array()
             .unwrap()

@@ -1,0 +1,295 @@
+//! The access table: every route of the OpenAPI document x every kind of caller.
+//! A route that is not in the table fails the test, so new routes must be placed.
+
+use actix_web::http::Method;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use clientele_domain::access::CustomerRole;
+use clientele_domain::email::Email;
+use clientele_domain::identity::{User, UserRole};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::support::{spawn_app, TestApp};
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    /// No credentials needed.
+    Public,
+    /// Any signed-in person (their own data).
+    Person,
+    /// Platform admins only (create/list customers, change a customer's status).
+    Platform,
+    /// Read a customer: its members (any role), platform admins, billing keys.
+    CustomerRead,
+    /// Change a customer: its owners and admins, platform admins.
+    CustomerWrite,
+}
+
+const TABLE: &[(&str, &str, Kind)] = &[
+    ("GET", "/health", Kind::Public),
+    ("GET", "/ready", Kind::Public),
+    ("GET", "/metrics", Kind::Public),
+    ("GET", "/openapi.json", Kind::Public),
+    ("GET", "/.well-known/jwks.json", Kind::Public),
+    ("POST", "/api/v1/signup", Kind::Public),
+    ("POST", "/api/v1/auth/token", Kind::Public),
+    ("POST", "/api/v1/auth/refresh", Kind::Public),
+    ("POST", "/api/v1/auth/logout", Kind::Person),
+    ("GET", "/api/v1/me", Kind::Person),
+    ("POST", "/api/v1/customers", Kind::Platform),
+    ("GET", "/api/v1/customers", Kind::Platform),
+    ("GET", "/api/v1/customers/{id}", Kind::CustomerRead),
+    ("PUT", "/api/v1/customers/{id}", Kind::CustomerWrite),
+    ("GET", "/api/v1/customers/{id}/settings", Kind::CustomerRead),
+    (
+        "PUT",
+        "/api/v1/customers/{id}/settings",
+        Kind::CustomerWrite,
+    ),
+    (
+        "PATCH",
+        "/api/v1/customers/{id}/settings",
+        Kind::CustomerWrite,
+    ),
+    ("POST", "/api/v1/customers/{id}/suspend", Kind::Platform),
+    ("POST", "/api/v1/customers/{id}/activate", Kind::Platform),
+    ("POST", "/api/v1/customers/{id}/deactivate", Kind::Platform),
+];
+
+/// The callers, each with the customer its `{id}` resolves to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Who {
+    Anonymous,
+    Expired,
+    UnknownKey,
+    AlgNone,
+    OtherTenant,
+    WeakRole,
+    Suspended,
+    Inactive,
+}
+
+const EVERYONE: [Who; 8] = [
+    Who::Anonymous,
+    Who::Expired,
+    Who::UnknownKey,
+    Who::AlgNone,
+    Who::OtherTenant,
+    Who::WeakRole,
+    Who::Suspended,
+    Who::Inactive,
+];
+
+fn expected(kind: Kind, who: Who, method: &str) -> u16 {
+    let write = method != "GET";
+    match who {
+        Who::Anonymous | Who::Expired | Who::UnknownKey | Who::AlgNone => 401,
+        // Closed tenants' members get nothing, anywhere.
+        Who::Inactive => 403,
+        Who::OtherTenant => match kind {
+            Kind::Person => {
+                if write {
+                    204
+                } else {
+                    200
+                }
+            }
+            Kind::Platform => {
+                // On another tenant's customer the object is invisible; the
+                // collection routes are simply not theirs.
+                0
+            }
+            _ => 404,
+        },
+        Who::WeakRole => match kind {
+            Kind::Person => {
+                if write {
+                    204
+                } else {
+                    200
+                }
+            }
+            Kind::CustomerRead => 200,
+            _ => 403,
+        },
+        Who::Suspended => match kind {
+            Kind::Person => {
+                if write {
+                    204
+                } else {
+                    200
+                }
+            }
+            Kind::CustomerRead => 200,
+            _ => 403,
+        },
+    }
+}
+
+fn body_for(method: &str, path: &str) -> Option<Value> {
+    match (method, path) {
+        ("GET", _) => None,
+        ("POST", "/api/v1/customers") => Some(json!({"name": "New", "email": "new@example.com"})),
+        ("PUT", "/api/v1/customers/{id}") => Some(json!({"name": "Changed"})),
+        _ => Some(json!({})),
+    }
+}
+
+struct World {
+    tokens: Vec<(Who, String, String)>,
+}
+
+async fn world(app: &TestApp) -> World {
+    let a = app.signup("Acme", "owner@acme.com").await;
+    let b = app.signup("Globex", "owner@globex.com").await;
+    let s = app.signup("Suspended Co", "owner@suspended.com").await;
+    let i = app.signup("Closed Co", "owner@closed.com").await;
+    let id = |v: &Value| v["customer"]["id"].as_str().unwrap().to_string();
+    let tok = |v: &Value| v["access_token"].as_str().unwrap().to_string();
+    let (a_id, s_id, i_id) = (id(&a), id(&s), id(&i));
+    assert_eq!(
+        app.post(&format!("/api/v1/customers/{s_id}/suspend"), &json!({}))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        app.post(&format!("/api/v1/customers/{i_id}/deactivate"), &json!({}))
+            .await
+            .status,
+        200
+    );
+
+    // A plain member of Acme.
+    let a_uuid = Uuid::parse_str(&a_id).unwrap();
+    let member = User::new(
+        Some(a_uuid),
+        Email::parse("member@acme.com", "email").unwrap(),
+        None,
+        "not-a-usable-hash".into(),
+        UserRole::Customer(CustomerRole::Member),
+    );
+    let m = member.clone();
+    app.db
+        .write(move |conn| clientele_persistence::identity::insert_user(conn, &m))
+        .await
+        .unwrap();
+    let weak = app
+        .auth
+        .tokens
+        .issue(member.id, Some(a_uuid), "member", 1)
+        .unwrap();
+
+    // Bad tokens for Acme's owner.
+    let owner_id = Uuid::parse_str(a["user"]["id"].as_str().unwrap()).unwrap();
+    let mut claims = app.auth.tokens.verify(&tok(&a)).unwrap();
+    claims.exp = chrono::Utc::now().timestamp() - 3600;
+    let expired = app.auth.tokens.sign(&claims).unwrap();
+    let stranger = clientele_tenancy::auth::Tokens::new(&clientele_tenancy::auth::TokenConfig {
+        issuer: "clientele".into(),
+        audience: "clientele-api".into(),
+        access_ttl_secs: 900,
+        keys: vec![],
+        active_kid: String::new(),
+    })
+    .unwrap();
+    let unknown = stranger.issue(owner_id, Some(a_uuid), "owner", 1).unwrap();
+    let payload = tok(&a).split('.').nth(1).unwrap().to_string();
+    let alg_none = format!(
+        "{}.{payload}.",
+        URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#)
+    );
+
+    World {
+        tokens: vec![
+            (Who::Anonymous, String::new(), a_id.clone()),
+            (Who::Expired, expired, a_id.clone()),
+            (Who::UnknownKey, unknown, a_id.clone()),
+            (Who::AlgNone, alg_none, a_id.clone()),
+            (Who::OtherTenant, tok(&b), a_id.clone()),
+            (Who::WeakRole, weak, a_id.clone()),
+            (Who::Suspended, tok(&s), s_id),
+            (Who::Inactive, tok(&i), i_id),
+        ],
+    }
+}
+
+#[test]
+fn every_documented_route_is_in_the_table() {
+    let spec: Value = serde_json::from_str(&clientele_api::openapi_json()).unwrap();
+    let mut missing = Vec::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            let m = method.to_uppercase();
+            if !TABLE.iter().any(|(tm, tp, _)| *tm == m && tp == path) {
+                missing.push(format!("{m} {path}"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "routes missing from the access table: {missing:?}"
+    );
+    for (m, p, _) in TABLE {
+        let documented = spec["paths"][p][m.to_lowercase()].is_object();
+        assert!(documented, "{m} {p} is in the table but not in the API");
+    }
+}
+
+#[actix_web::test]
+async fn access_table() {
+    let app = spawn_app().await;
+    let world = world(&app).await;
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for (method, template, kind) in TABLE.iter().filter(|(_, _, k)| *k != Kind::Public) {
+        for (who, token, customer) in &world.tokens {
+            assert!(EVERYONE.contains(who));
+            let want = expected(*kind, *who, method);
+            let path = template.replace("{id}", customer);
+            let m = Method::from_bytes(method.as_bytes()).unwrap();
+            let auth = if token.is_empty() {
+                String::new()
+            } else {
+                format!("Bearer {token}")
+            };
+            let headers = [("authorization", auth.as_str())];
+            let res = match body_for(method, template) {
+                Some(body) => app.json(m, &path, &body, &headers).await,
+                None => app.send(m, &path, None, Vec::new(), &headers).await,
+            };
+            let ok = match (want, *who) {
+                // Another tenant on a platform route: 403 on collections, 404 on a customer.
+                (0, _) => {
+                    let expect = if template.contains("{id}") { 404 } else { 403 };
+                    res.status == expect
+                }
+                (401, _) => res.status == 401 && res.header("www-authenticate").is_some(),
+                (w, _) => res.status == w,
+            };
+            if !ok {
+                failures.push(format!(
+                    "{method} {template} as {who:?}: want {want}, got {} {}",
+                    res.status, res.text
+                ));
+            }
+            if res.status >= 400 {
+                assert_eq!(
+                    res.header("content-type").as_deref(),
+                    Some("application/problem+json"),
+                    "{method} {template} as {who:?}"
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(checked >= 12 * 8);
+}
