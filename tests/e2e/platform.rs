@@ -158,27 +158,3 @@ async fn docs_work_offline() {
     assert_eq!(spec.status, 200);
     assert_eq!(spec.body["info"]["title"], "Clientele API");
 }
-
-#[actix_web::test]
-async fn sqlite_write_path_survives_reopen() {
-    // Data written through the group-commit writer is durable across a restart.
-    let app = spawn_app().await;
-    if app.db.backend() != clientele_persistence::Backend::Sqlite {
-        return;
-    }
-    let c = app.create_customer("Durable", "durable@example.com").await;
-    let clientele_persistence::DatabaseUrl::Sqlite(path) = app.db.url().clone() else {
-        unreachable!()
-    };
-    let reopened = clientele_persistence::Db::open(
-        &format!("sqlite://{}", path.display()),
-        &clientele_persistence::DbOptions::default(),
-    )
-    .expect("reopen");
-    let id = uuid::Uuid::parse_str(c["id"].as_str().unwrap()).unwrap();
-    let found = reopened
-        .read(move |conn| clientele_persistence::customers::find(conn, id))
-        .await
-        .unwrap();
-    assert_eq!(found.map(|c| c.name), Some("Durable".to_string()));
-}

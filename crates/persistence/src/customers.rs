@@ -130,6 +130,18 @@ pub fn list(
     Ok((items, total))
 }
 
+/// Takes the row lock of a customer for the rest of the transaction, so that concurrent
+/// modifiers queue instead of racing (PostgreSQL; SQLite's single writer already
+/// serializes). A no-op UPDATE is the portable way to lock a row: `FOR UPDATE` is not
+/// SQLite syntax. Returns false if there is no such customer.
+pub fn lock(conn: &mut DbConn, id: Uuid) -> Result<bool> {
+    let n = diesel::update(customers::table.find(id.to_string()))
+        .set(customers::version.eq(customers::version))
+        .execute(conn)
+        .map_err(errors::db)?;
+    Ok(n == 1)
+}
+
 /// Saves a changed customer if nobody changed it since it was loaded.
 ///
 /// `loaded_version` is the version read in this transaction; a concurrent writer on

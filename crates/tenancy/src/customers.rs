@@ -110,6 +110,9 @@ where
         let (change, audit) = (change.clone(), actor.audit());
         let result = db
             .write(move |conn| {
+                if !repo::lock(conn, id)? {
+                    return Err(Error::not_found("customer"));
+                }
                 let mut customer = repo::get(conn, id)?;
                 customer.check_version(if_match)?;
                 let loaded = customer.version;
