@@ -130,6 +130,16 @@ impl Principal {
         matches!(self, Principal::PlatformAdmin { .. })
     }
 
+    /// The signed-in person, or 403 naming `what` for API keys (machines have no user).
+    pub fn person(&self, what: &str) -> Result<Uuid> {
+        match self {
+            Principal::PlatformAdmin { user_id } | Principal::Member { user_id, .. } => {
+                Ok(*user_id)
+            }
+            Principal::ApiKey { .. } => Err(forbidden(format!("{what}: API keys are not people"))),
+        }
+    }
+
     pub fn has_scope(&self, scope: Scope) -> bool {
         matches!(self, Principal::ApiKey { scopes, .. } if scopes.contains(&scope))
     }

@@ -313,14 +313,7 @@ pub async fn logout(
     refresh_token: Option<String>,
     everywhere: bool,
 ) -> Result<()> {
-    let user_id = match principal {
-        Principal::PlatformAdmin { user_id } | Principal::Member { user_id, .. } => *user_id,
-        Principal::ApiKey { .. } => {
-            return Err(clientele_domain::access::forbidden(
-                "API keys have no session to end",
-            ))
-        }
-    };
+    let user_id = principal.person("there is no session to end")?;
     db.write(move |conn| {
         let at = now();
         if everywhere {
@@ -444,14 +437,7 @@ pub struct Me {
 }
 
 pub async fn me(db: &Db, principal: &Principal) -> Result<Me> {
-    let user_id = match principal {
-        Principal::PlatformAdmin { user_id } | Principal::Member { user_id, .. } => *user_id,
-        Principal::ApiKey { .. } => {
-            return Err(clientele_domain::access::forbidden(
-                "/me describes a person; API keys have none",
-            ))
-        }
-    };
+    let user_id = principal.person("/me describes a person")?;
     db.read(move |conn| {
         let user = repo::get_user(conn, user_id)?.ok_or(Error::not_found("user"))?;
         let customer = match user.customer_id {
