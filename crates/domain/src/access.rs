@@ -144,15 +144,6 @@ impl Principal {
         matches!(self, Principal::ApiKey { scopes, .. } if scopes.contains(&scope))
     }
 
-    /// The tenant this caller belongs to, if any.
-    pub fn customer_id(&self) -> Option<Uuid> {
-        match self {
-            Principal::PlatformAdmin { .. } => None,
-            Principal::Member { customer_id, .. } => Some(*customer_id),
-            Principal::ApiKey { customer_id, .. } => *customer_id,
-        }
-    }
-
     fn tenant_status(&self) -> Option<CustomerStatus> {
         match self {
             Principal::PlatformAdmin { .. } => None,

@@ -118,15 +118,6 @@ fn redact_password(url: &str) -> String {
     }
 }
 
-impl DbConn {
-    pub fn backend(&self) -> Backend {
-        match self {
-            DbConn::Pg(_) => Backend::Postgres,
-            DbConn::Sqlite(_) => Backend::Sqlite,
-        }
-    }
-}
-
 /// r2d2 manager that opens connections for one known backend.
 pub struct Manager {
     pub(crate) url: DatabaseUrl,

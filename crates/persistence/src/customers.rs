@@ -92,6 +92,21 @@ pub fn get(conn: &mut DbConn, id: Uuid) -> Result<Customer> {
     find(conn, id)?.ok_or(Error::not_found("customer"))
 }
 
+/// Only the status of a customer: what every request of its keys needs to know.
+pub fn status(conn: &mut DbConn, id: Uuid) -> Result<Option<CustomerStatus>> {
+    let raw: Option<String> = customers::table
+        .find(id.to_string())
+        .select(customers::status)
+        .first(conn)
+        .optional()
+        .map_err(errors::db)?;
+    raw.map(|s| {
+        CustomerStatus::parse(&s)
+            .ok_or_else(|| Error::Internal(format!("customer {id}: bad status")))
+    })
+    .transpose()
+}
+
 pub fn find_by_email(conn: &mut DbConn, email: &Email) -> Result<Option<Customer>> {
     customers::table
         .filter(customers::email.eq(email.as_str()))

@@ -373,6 +373,16 @@ pub async fn create_platform_admin(
 /// Resolves `Authorization: Bearer <credential>` into a principal: a JWT for people, an
 /// API key (`clk_...`) for machines. Revoked or stale credentials are refused here.
 pub async fn authenticate(db: &Db, auth: &AuthService, credential: &str) -> Result<Principal> {
+    let principal = resolve(db, auth, credential).await?;
+    // A closed tenant's members and keys have no access at all, on every route.
+    clientele_domain::access::check_tenant_mode(
+        &principal,
+        clientele_domain::access::Intent::Read,
+    )?;
+    Ok(principal)
+}
+
+async fn resolve(db: &Db, auth: &AuthService, credential: &str) -> Result<Principal> {
     if credential.starts_with(API_KEY_PREFIX) {
         let hash = secrets::digest(credential);
         return db
@@ -380,21 +390,18 @@ pub async fn authenticate(db: &Db, auth: &AuthService, credential: &str) -> Resu
                 let key = clientele_persistence::api_keys::find_active(conn, &hash)?
                     .ok_or_else(|| Error::Unauthorized("the API key is not valid".into()))?;
                 let tenant_status = match key.customer_id {
-                    Some(cid) => Some(customers::get(conn, cid)?.status),
+                    Some(cid) => Some(customers::status(conn, cid)?.ok_or_else(|| {
+                        Error::Unauthorized("the API key's customer no longer exists".into())
+                    })?),
                     None => None,
                 };
-                let principal = Principal::ApiKey {
+                Ok(Principal::ApiKey {
                     key_id: key.id,
                     customer_id: key.customer_id,
                     project_id: key.project_id,
                     scopes: key.scopes.iter().filter_map(|s| Scope::parse(s)).collect(),
                     tenant_status,
-                };
-                clientele_domain::access::check_tenant_mode(
-                    &principal,
-                    clientele_domain::access::Intent::Read,
-                )?;
-                Ok(principal)
+                })
             })
             .await;
     }
@@ -412,18 +419,12 @@ pub async fn authenticate(db: &Db, auth: &AuthService, credential: &str) -> Resu
     match (state.role, state.customer_id, state.tenant_status) {
         (UserRole::PlatformAdmin, _, _) => Ok(Principal::PlatformAdmin { user_id }),
         (UserRole::Customer(role), Some(customer_id), Some(tenant_status)) => {
-            let principal = Principal::Member {
+            Ok(Principal::Member {
                 user_id,
                 customer_id,
                 role,
                 tenant_status,
-            };
-            // A closed tenant's members have no access at all, on every route.
-            clientele_domain::access::check_tenant_mode(
-                &principal,
-                clientele_domain::access::Intent::Read,
-            )?;
-            Ok(principal)
+            })
         }
         _ => Err(Error::Internal(format!("user {user_id} has no customer"))),
     }
