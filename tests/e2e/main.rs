@@ -3,6 +3,7 @@
 
 mod auth;
 mod customers;
+mod members;
 mod openapi;
 mod platform;
 mod security;

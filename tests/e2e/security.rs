@@ -25,6 +25,12 @@ enum Kind {
     CustomerRead,
     /// Change a customer: its owners and admins, platform admins.
     CustomerWrite,
+    /// Read what only a customer's owners and admins see (its API keys).
+    ManagerRead,
+    /// Read a project: owners, admins, billing members, members with a project role.
+    ProjectRead,
+    /// Change a project: owners, admins, its project admins.
+    ProjectWrite,
 }
 
 const TABLE: &[(&str, &str, Kind)] = &[
@@ -56,6 +62,42 @@ const TABLE: &[(&str, &str, Kind)] = &[
     ("POST", "/api/v1/customers/{id}/suspend", Kind::Platform),
     ("POST", "/api/v1/customers/{id}/activate", Kind::Platform),
     ("POST", "/api/v1/customers/{id}/deactivate", Kind::Platform),
+    ("GET", "/api/v1/customers/{id}/members", Kind::CustomerRead),
+    ("POST", "/api/v1/customers/{id}/members", Kind::CustomerWrite),
+    (
+        "GET",
+        "/api/v1/customers/{id}/members/{user_id}",
+        Kind::CustomerRead,
+    ),
+    (
+        "PATCH",
+        "/api/v1/customers/{id}/members/{user_id}",
+        Kind::CustomerWrite,
+    ),
+    (
+        "DELETE",
+        "/api/v1/customers/{id}/members/{user_id}",
+        Kind::CustomerWrite,
+    ),
+    ("GET", "/api/v1/customers/{id}/api-keys", Kind::ManagerRead),
+    ("POST", "/api/v1/customers/{id}/api-keys", Kind::CustomerWrite),
+    (
+        "DELETE",
+        "/api/v1/customers/{id}/api-keys/{key_id}",
+        Kind::CustomerWrite,
+    ),
+    ("GET", "/api/v1/projects/{pid}/members", Kind::ProjectRead),
+    ("POST", "/api/v1/projects/{pid}/members", Kind::ProjectWrite),
+    (
+        "PATCH",
+        "/api/v1/projects/{pid}/members/{user_id}",
+        Kind::ProjectWrite,
+    ),
+    (
+        "DELETE",
+        "/api/v1/projects/{pid}/members/{user_id}",
+        Kind::ProjectWrite,
+    ),
 ];
 
 /// The callers, each with the customer its `{id}` resolves to.
@@ -91,6 +133,7 @@ fn expected(kind: Kind, who: Who, method: &str, template: &str) -> u16 {
             Kind::Platform => 403,
             _ => 404,
         },
+        // A plain member without a project role.
         Who::WeakRole => match kind {
             Kind::Person => {
                 if write {
@@ -102,6 +145,7 @@ fn expected(kind: Kind, who: Who, method: &str, template: &str) -> u16 {
             Kind::CustomerRead => 200,
             _ => 403,
         },
+        // The owner of a suspended customer: reads work, writes do not.
         Who::Suspended => match kind {
             Kind::Person => {
                 if write {
@@ -110,7 +154,7 @@ fn expected(kind: Kind, who: Who, method: &str, template: &str) -> u16 {
                     200
                 }
             }
-            Kind::CustomerRead => 200,
+            Kind::CustomerRead | Kind::ManagerRead | Kind::ProjectRead => 200,
             _ => 403,
         },
     }
@@ -121,12 +165,64 @@ fn body_for(method: &str, path: &str) -> Option<Value> {
         ("GET", _) => None,
         ("POST", "/api/v1/customers") => Some(json!({"name": "New", "email": "new@example.com"})),
         ("PUT", "/api/v1/customers/{id}") => Some(json!({"name": "Changed"})),
+        ("POST", "/api/v1/customers/{id}/members") => Some(
+            json!({"email": "new.member@example.com", "password": "long enough", "role": "member"}),
+        ),
+        ("POST", "/api/v1/customers/{id}/api-keys") => {
+            Some(json!({"name": "k", "scopes": ["contacts:read"]}))
+        }
+        ("POST", "/api/v1/projects/{pid}/members") => {
+            Some(json!({"user_id": Uuid::now_v7(), "role": "viewer"}))
+        }
+        ("PATCH", "/api/v1/projects/{pid}/members/{user_id}") => Some(json!({"role": "viewer"})),
         _ => Some(json!({})),
     }
 }
 
+/// A tenant's ids that fill the path templates.
+#[derive(Debug, Clone)]
+struct Ids {
+    customer: String,
+    project: String,
+    user: String,
+    key: String,
+}
+
+impl Ids {
+    fn path(&self, template: &str) -> String {
+        template
+            .replace("{id}", &self.customer)
+            .replace("{pid}", &self.project)
+            .replace("{user_id}", &self.user)
+            .replace("{key_id}", &self.key)
+    }
+}
+
 struct World {
-    tokens: Vec<(Who, String, String)>,
+    tokens: Vec<(Who, String, Ids)>,
+}
+
+/// A tenant's ids, with a real API key so that key routes find one.
+async fn ids_of(app: &TestApp, signup: &Value) -> Ids {
+    let customer = signup["customer"]["id"].as_str().unwrap().to_string();
+    let (key, _) = clientele_tenancy::api_keys::create(
+        &app.db,
+        clientele_domain::Audit::system(),
+        clientele_tenancy::api_keys::NewApiKey {
+            name: "sync".into(),
+            scopes: vec!["contacts:read".into()],
+            customer_id: Some(Uuid::parse_str(&customer).unwrap()),
+            project_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    Ids {
+        customer,
+        project: signup["project"]["id"].as_str().unwrap().to_string(),
+        user: signup["user"]["id"].as_str().unwrap().to_string(),
+        key: key.id.to_string(),
+    }
 }
 
 async fn world(app: &TestApp) -> World {
@@ -137,6 +233,7 @@ async fn world(app: &TestApp) -> World {
     let id = |v: &Value| v["customer"]["id"].as_str().unwrap().to_string();
     let tok = |v: &Value| v["access_token"].as_str().unwrap().to_string();
     let (a_id, s_id, i_id) = (id(&a), id(&s), id(&i));
+    let (a_ids, s_ids, i_ids) = (ids_of(app, &a).await, ids_of(app, &s).await, ids_of(app, &i).await);
     assert_eq!(
         app.post(&format!("/api/v1/customers/{s_id}/suspend"), &json!({}))
             .await
@@ -192,14 +289,14 @@ async fn world(app: &TestApp) -> World {
 
     World {
         tokens: vec![
-            (Who::Anonymous, String::new(), a_id.clone()),
-            (Who::Expired, expired, a_id.clone()),
-            (Who::UnknownKey, unknown, a_id.clone()),
-            (Who::AlgNone, alg_none, a_id.clone()),
-            (Who::OtherTenant, tok(&b), a_id.clone()),
-            (Who::WeakRole, weak, a_id.clone()),
-            (Who::Suspended, tok(&s), s_id),
-            (Who::Inactive, tok(&i), i_id),
+            (Who::Anonymous, String::new(), a_ids.clone()),
+            (Who::Expired, expired, a_ids.clone()),
+            (Who::UnknownKey, unknown, a_ids.clone()),
+            (Who::AlgNone, alg_none, a_ids.clone()),
+            (Who::OtherTenant, tok(&b), a_ids.clone()),
+            (Who::WeakRole, weak, a_ids),
+            (Who::Suspended, tok(&s), s_ids),
+            (Who::Inactive, tok(&i), i_ids),
         ],
     }
 }
@@ -233,9 +330,9 @@ async fn access_table() {
     let mut failures = Vec::new();
     let mut checked = 0;
     for (method, template, kind) in TABLE.iter().filter(|(_, _, k)| *k != Kind::Public) {
-        for (who, token, customer) in &world.tokens {
+        for (who, token, ids) in &world.tokens {
             let want = expected(*kind, *who, method, template);
-            let path = template.replace("{id}", customer);
+            let path = ids.path(template);
             let m = Method::from_bytes(method.as_bytes()).unwrap();
             let auth = if token.is_empty() {
                 String::new()
@@ -271,5 +368,5 @@ async fn access_table() {
         failures.len(),
         failures.join("\n")
     );
-    assert!(checked >= 12 * 8);
+    assert_eq!(checked, TABLE.iter().filter(|r| r.2 != Kind::Public).count() * 8);
 }

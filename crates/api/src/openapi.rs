@@ -17,6 +17,8 @@ use crate::problem::{Problem, ProblemField};
     tags(
         (name = "auth", description = "Sign-up, tokens and the current user"),
         (name = "customers", description = "Tenant accounts"),
+        (name = "members", description = "The people of a customer and their project roles"),
+        (name = "api-keys", description = "Machine credentials of a customer"),
         (name = "ops", description = "Health, readiness, metrics and this document"),
     )
 )]
@@ -70,7 +72,9 @@ pub fn register(
         .service(
             utoipa_actix_web::scope("/api/v1")
                 .configure(crate::routes::auth::configure)
-                .configure(crate::routes::customers::configure),
+                .configure(crate::routes::customers::configure)
+                .configure(crate::routes::members::configure)
+                .configure(crate::routes::api_keys::configure),
         )
 }
 

@@ -247,6 +247,167 @@ pub fn require_platform_admin(principal: &Principal, what: &str) -> Result<()> {
     }
 }
 
+/// People management of a customer (`/customers/{id}/members`, its API keys).
+///
+/// Like [`customer_access`], except that API keys never see or manage people or keys:
+/// a person's list carries emails, and a key that could mint keys would outlive its
+/// revocation.
+pub fn people_access(principal: &Principal, customer_id: Uuid, intent: Intent) -> Result<()> {
+    match principal {
+        Principal::ApiKey {
+            customer_id: Some(own),
+            ..
+        } if *own != customer_id => Err(Error::not_found("customer")),
+        Principal::ApiKey { .. } => {
+            check_tenant_mode(principal, intent)?;
+            Err(forbidden("API keys cannot read or manage people and keys"))
+        }
+        // Every member sees who their colleagues are; owners and admins manage them.
+        _ => customer_access(principal, customer_id, intent),
+    }
+}
+
+/// A customer's API keys: owners, admins and platform admins only, even to list them.
+pub fn key_access(principal: &Principal, customer_id: Uuid, intent: Intent) -> Result<()> {
+    people_access(principal, customer_id, intent)?;
+    match principal.customer_role() {
+        Some(role) if !role.manages_customer() => Err(forbidden(format!(
+            "the {} role cannot see or manage API keys; owner or admin is required",
+            role.as_str()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// What a caller wants to do inside one project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProjectNeed {
+    /// See the project, its channels, settings and members.
+    Read,
+    /// Change the project, its settings, channels and project roles.
+    Manage,
+    ContactsRead,
+    ContactsWrite,
+}
+
+impl ProjectNeed {
+    fn intent(self) -> Intent {
+        match self {
+            Self::Read | Self::ContactsRead => Intent::Read,
+            Self::Manage | Self::ContactsWrite => Intent::Write,
+        }
+    }
+
+    /// The weakest project role that may do this.
+    fn min_role(self) -> ProjectRole {
+        match self {
+            Self::Read | Self::ContactsRead => ProjectRole::Viewer,
+            Self::ContactsWrite => ProjectRole::Agent,
+            Self::Manage => ProjectRole::ProjectAdmin,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read this project",
+            Self::Manage => "manage this project",
+            Self::ContactsRead => "read contacts",
+            Self::ContactsWrite => "change contacts",
+        }
+    }
+}
+
+/// Access to one project of `customer_id`.
+///
+/// Platform admins: everything. Billing keys: read. Owners and admins of the customer:
+/// everything. Billing members: read. Other members: what their project role allows
+/// (viewer reads, agent also writes contacts, project_admin manages). A customer's key:
+/// the contacts scopes it holds, on its project only. Anyone else: not found.
+pub fn project_access(
+    principal: &Principal,
+    customer_id: Uuid,
+    project_id: Uuid,
+    project_role: Option<ProjectRole>,
+    need: ProjectNeed,
+) -> Result<()> {
+    match principal {
+        Principal::PlatformAdmin { .. } => Ok(()),
+        Principal::ApiKey {
+            customer_id: None, ..
+        } if principal.has_scope(Scope::BillingRead) => match need {
+            ProjectNeed::Read => Ok(()),
+            _ => Err(forbidden(format!("billing keys cannot {}", need.as_str()))),
+        },
+        Principal::Member {
+            customer_id: own,
+            role,
+            ..
+        } if *own == customer_id => {
+            check_tenant_mode(principal, need.intent())?;
+            if role.manages_customer() || (*role == CustomerRole::Billing && need == ProjectNeed::Read) {
+                return Ok(());
+            }
+            match project_role {
+                Some(r) if r >= need.min_role() => Ok(()),
+                Some(r) => Err(forbidden(format!(
+                    "the {} project role cannot {}; {} is required",
+                    r.as_str(),
+                    need.as_str(),
+                    need.min_role().as_str()
+                ))),
+                None => Err(forbidden(format!(
+                    "no role in this project: cannot {}",
+                    need.as_str()
+                ))),
+            }
+        }
+        Principal::ApiKey {
+            customer_id: Some(own),
+            project_id: key_project,
+            ..
+        } if *own == customer_id && key_project.is_none_or(|p| p == project_id) => {
+            check_tenant_mode(principal, need.intent())?;
+            let allowed = match need {
+                ProjectNeed::Read | ProjectNeed::ContactsRead => {
+                    principal.has_scope(Scope::ContactsRead)
+                        || principal.has_scope(Scope::ContactsWrite)
+                }
+                ProjectNeed::ContactsWrite => principal.has_scope(Scope::ContactsWrite),
+                ProjectNeed::Manage => false,
+            };
+            if allowed {
+                Ok(())
+            } else {
+                Err(forbidden(format!(
+                    "this API key's scopes do not allow it to {}",
+                    need.as_str()
+                )))
+            }
+        }
+        _ => Err(Error::not_found("project")),
+    }
+}
+
+impl Principal {
+    /// The only tenant whose data this caller may see; `None` for platform-wide callers.
+    /// Repositories filter by it, so another tenant's row is simply not found.
+    pub fn tenant(&self) -> Option<Uuid> {
+        match self {
+            Principal::PlatformAdmin { .. } => None,
+            Principal::Member { customer_id, .. } => Some(*customer_id),
+            Principal::ApiKey { customer_id, .. } => *customer_id,
+        }
+    }
+
+    /// The customer role of a member; `None` for everyone else.
+    pub fn customer_role(&self) -> Option<CustomerRole> {
+        match self {
+            Principal::Member { role, .. } => Some(*role),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -144,3 +144,124 @@ impl Project {
         }
     }
 }
+
+/// Whether `actor` (`None`: a platform admin) may change a member whose role is
+/// `current` to `new` (`None`: remove the member), given how many owners there are.
+///
+/// Owners are made, changed and removed only by owners, so an admin cannot take over
+/// the account; and a customer always keeps one owner, so it cannot lock itself out.
+pub fn check_role_change(
+    actor: Option<CustomerRole>,
+    current: CustomerRole,
+    new: Option<CustomerRole>,
+    owners: i64,
+) -> crate::Result<()> {
+    use crate::access::forbidden;
+    if let Some(actor) = actor {
+        if !actor.manages_customer() {
+            return Err(forbidden(format!(
+                "the {} role cannot manage members; owner or admin is required",
+                actor.as_str()
+            )));
+        }
+        let touches_owner = current == CustomerRole::Owner || new == Some(CustomerRole::Owner);
+        if touches_owner && actor != CustomerRole::Owner {
+            return Err(forbidden("only owners can make, change or remove owners"));
+        }
+    }
+    if current == CustomerRole::Owner && new != Some(CustomerRole::Owner) && owners <= 1 {
+        return Err(crate::Error::Conflict {
+            code: "last_owner",
+            detail: "a customer must keep at least one owner; make someone else owner first"
+                .into(),
+            field: Some("role".into()),
+        });
+    }
+    Ok(())
+}
+
+impl User {
+    /// Refuses a stale `If-Match`.
+    pub fn check_version(&self, expected: Option<i64>) -> crate::Result<()> {
+        match expected {
+            Some(v) if v != self.version => Err(crate::Error::PreconditionFailed {
+                entity: "member",
+                current_version: self.version,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Records a change; `revokes_tokens` for a new role or password, so that tokens
+    /// issued before it stop working.
+    pub fn touch(&mut self, revokes_tokens: bool) {
+        self.updated_at = now().max(self.updated_at);
+        self.version += 1;
+        if revokes_tokens {
+            self.token_version += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Error;
+    use CustomerRole::*;
+
+    fn code(r: crate::Result<()>) -> &'static str {
+        match r {
+            Ok(()) => "ok",
+            Err(Error::Forbidden { .. }) => "forbidden",
+            Err(Error::Conflict { code, .. }) => code,
+            Err(_) => "other",
+        }
+    }
+
+    #[test]
+    fn role_changes() {
+        let cases = [
+            (Some(Owner), Member, Some(Admin), 1, "ok"),
+            (Some(Admin), Member, Some(Billing), 1, "ok"),
+            (Some(Admin), Member, Some(Owner), 1, "forbidden"),
+            (Some(Admin), Owner, Some(Member), 2, "forbidden"),
+            (Some(Admin), Owner, None, 2, "forbidden"),
+            (Some(Admin), Member, None, 1, "ok"),
+            (Some(Member), Member, Some(Admin), 1, "forbidden"),
+            (Some(Owner), Owner, Some(Admin), 1, "last_owner"),
+            (Some(Owner), Owner, None, 1, "last_owner"),
+            (Some(Owner), Owner, Some(Admin), 2, "ok"),
+            (Some(Owner), Owner, Some(Owner), 1, "ok"),
+            (None, Owner, None, 1, "last_owner"),
+            (None, Owner, None, 2, "ok"),
+            (None, Member, Some(Owner), 1, "ok"),
+        ];
+        for (i, (actor, current, new, owners, want)) in cases.into_iter().enumerate() {
+            assert_eq!(
+                code(check_role_change(actor, current, new, owners)),
+                want,
+                "case {i}"
+            );
+        }
+    }
+
+    #[test]
+    fn touch_bumps_token_version_only_when_asked() {
+        let mut u = User::new(
+            None,
+            Email::parse("a@example.com", "email").unwrap(),
+            None,
+            "h".into(),
+            UserRole::PlatformAdmin,
+        );
+        u.touch(false);
+        assert_eq!((u.version, u.token_version), (2, 1));
+        u.touch(true);
+        assert_eq!((u.version, u.token_version), (3, 2));
+        assert!(u.check_version(Some(3)).is_ok());
+        assert!(matches!(
+            u.check_version(Some(2)),
+            Err(Error::PreconditionFailed { .. })
+        ));
+    }
+}

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use clientele_domain::access::ProjectRole;
 use clientele_domain::customer::CustomerStatus;
 use clientele_domain::email::Email;
-use clientele_domain::identity::{BillingAccount, Project, User, UserRole};
+use clientele_domain::identity::{BillingAccount, User, UserRole};
 use clientele_domain::time::{from_naive, to_naive, Timestamp};
 use clientele_domain::{Error, Result};
 use diesel::prelude::*;
@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::conn::DbConn;
 use crate::errors;
 use crate::schema::{
-    billing_accounts, customers, project_members, projects, refresh_tokens, users,
+    billing_accounts, customers, project_members, refresh_tokens, users,
 };
 
 fn parse_uuid(s: &str, what: &str) -> Result<Uuid> {
@@ -283,48 +283,6 @@ pub fn insert_billing_account(conn: &mut DbConn, b: &BillingAccount) -> Result<(
     Ok(())
 }
 
-#[derive(Insertable)]
-#[diesel(table_name = projects)]
-struct ProjectRow {
-    id: String,
-    customer_id: String,
-    billing_account_id: String,
-    slug: String,
-    name: String,
-    status: String,
-    settings: String,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
-    version: i64,
-}
-
-pub fn insert_project(conn: &mut DbConn, p: &Project) -> Result<()> {
-    diesel::insert_into(projects::table)
-        .values(ProjectRow {
-            id: p.id.to_string(),
-            customer_id: p.customer_id.to_string(),
-            billing_account_id: p.billing_account_id.to_string(),
-            slug: p.slug.clone(),
-            name: p.name.clone(),
-            status: p.status.clone(),
-            settings: serde_json::to_string(&p.settings)
-                .map_err(|e| Error::Internal(e.to_string()))?,
-            created_at: to_naive(p.created_at),
-            updated_at: to_naive(p.updated_at),
-            version: p.version,
-        })
-        .execute(conn)
-        .map_err(|e| {
-            errors::unique(
-                e,
-                "slug",
-                "slug_taken",
-                "a project with this slug already exists",
-            )
-        })?;
-    Ok(())
-}
-
 /// A stored refresh token.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = refresh_tokens)]
@@ -394,4 +352,89 @@ pub fn revoke_user_refresh_tokens(
     .set(refresh_tokens::revoked_at.eq(Some(to_naive(at))))
     .execute(conn)
     .map_err(errors::db)
+}
+
+/// The people of a customer, oldest first (tenant-scoped: the customer id is required).
+pub fn list_members(conn: &mut DbConn, customer_id: Uuid) -> Result<Vec<User>> {
+    users::table
+        .filter(users::customer_id.eq(customer_id.to_string()))
+        .order((users::created_at.asc(), users::id.asc()))
+        .select(UserRow::as_select())
+        .load(conn)
+        .map_err(errors::db)?
+        .into_iter()
+        .map(UserRow::into_domain)
+        .collect()
+}
+
+/// A person of this customer, if there is one with this id.
+pub fn find_member(conn: &mut DbConn, customer_id: Uuid, user_id: Uuid) -> Result<Option<User>> {
+    users::table
+        .filter(users::id.eq(user_id.to_string()))
+        .filter(users::customer_id.eq(customer_id.to_string()))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+        .map_err(errors::db)?
+        .map(UserRow::into_domain)
+        .transpose()
+}
+
+/// How many owners a customer has: the last one may be neither demoted nor removed.
+pub fn count_owners(conn: &mut DbConn, customer_id: Uuid) -> Result<i64> {
+    users::table
+        .filter(users::customer_id.eq(customer_id.to_string()))
+        .filter(users::role.eq("owner"))
+        .count()
+        .get_result(conn)
+        .map_err(errors::db)
+}
+
+/// Saves a changed user if nobody changed it since `loaded_version` was read.
+pub fn update_user(conn: &mut DbConn, user: &User, loaded_version: i64) -> Result<()> {
+    let n = diesel::update(
+        users::table
+            .filter(users::id.eq(user.id.to_string()))
+            .filter(users::version.eq(loaded_version)),
+    )
+    .set((
+        users::name.eq(&user.name),
+        users::role.eq(user.role.as_str()),
+        users::password_hash.eq(&user.password_hash),
+        users::token_version.eq(user.token_version),
+        users::updated_at.eq(to_naive(user.updated_at)),
+        users::version.eq(user.version),
+    ))
+    .execute(conn)
+    .map_err(errors::db)?;
+    if n == 0 {
+        return Err(Error::Conflict {
+            code: "concurrent_update",
+            detail: "the member was changed by a concurrent request; retry".into(),
+            field: None,
+        });
+    }
+    Ok(())
+}
+
+/// Removes a person of this customer; their project roles and refresh tokens go with
+/// them (ON DELETE CASCADE; foreign keys are on for every SQLite connection we open).
+pub fn delete_member(conn: &mut DbConn, customer_id: Uuid, user_id: Uuid) -> Result<bool> {
+    let n = diesel::delete(
+        users::table
+            .filter(users::id.eq(user_id.to_string()))
+            .filter(users::customer_id.eq(customer_id.to_string())),
+    )
+    .execute(conn)
+    .map_err(errors::db)?;
+    Ok(n == 1)
+}
+
+/// How many people a customer has.
+pub fn count_members(conn: &mut DbConn, customer_id: Uuid) -> Result<i64> {
+    users::table
+        .filter(users::customer_id.eq(customer_id.to_string()))
+        .count()
+        .get_result(conn)
+        .map_err(errors::db)
 }

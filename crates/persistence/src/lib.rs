@@ -14,6 +14,7 @@ pub mod errors;
 pub mod events;
 pub mod identity;
 pub mod migrations;
+pub mod projects;
 pub mod schema;
 mod writer;
 

@@ -6,7 +6,8 @@ use clientele_domain::event::EventDraft;
 use clientele_domain::time::now;
 use clientele_domain::{Audit, Error, Result};
 use clientele_persistence::api_keys::{self as repo, ApiKey};
-use clientele_persistence::{customers, events, Db};
+use clientele_domain::access::{key_access, Actor, Intent};
+use clientele_persistence::{customers, events, projects, Db};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -90,6 +91,14 @@ pub async fn create(db: &Db, audit: Audit, input: NewApiKey) -> Result<(ApiKey, 
         if let Some(cid) = key.customer_id {
             customers::get(conn, cid)?;
         }
+        if let (Some(cid), Some(pid)) = (key.customer_id, key.project_id) {
+            if projects::find(conn, Some(cid), pid)?.is_none() {
+                return Err(Error::validation(
+                    "project_id",
+                    "is not a project of this customer",
+                ));
+            }
+        }
         repo::insert(conn, &key, &hash)?;
         if let Some(cid) = key.customer_id {
             events::append(
@@ -105,6 +114,63 @@ pub async fn create(db: &Db, audit: Audit, input: NewApiKey) -> Result<(ApiKey, 
             )?;
         }
         Ok((key, secret))
+    })
+    .await
+}
+
+/// A customer's key, created over the API by its owners and admins.
+pub async fn create_for_customer(
+    db: &Db,
+    actor: &Actor,
+    customer_id: Uuid,
+    name: String,
+    scopes: Vec<String>,
+    project_id: Option<Uuid>,
+) -> Result<(ApiKey, String)> {
+    key_access(&actor.principal, customer_id, Intent::Write)?;
+    create(
+        db,
+        actor.audit(),
+        NewApiKey {
+            name,
+            scopes,
+            customer_id: Some(customer_id),
+            project_id,
+        },
+    )
+    .await
+}
+
+/// A customer's keys, newest first, revoked ones included (without secrets).
+pub async fn list(db: &Db, actor: &Actor, customer_id: Uuid) -> Result<Vec<ApiKey>> {
+    key_access(&actor.principal, customer_id, Intent::Read)?;
+    db.read(move |conn| {
+        customers::get(conn, customer_id)?;
+        repo::list_for_customer(conn, customer_id)
+    })
+    .await
+}
+
+/// Revokes a key of the customer: it stops working on its next request.
+pub async fn revoke(db: &Db, actor: &Actor, customer_id: Uuid, key_id: Uuid) -> Result<()> {
+    key_access(&actor.principal, customer_id, Intent::Write)?;
+    let audit = actor.audit();
+    db.write(move |conn| {
+        if !repo::revoke(conn, customer_id, key_id, now())? {
+            return Err(Error::not_found("API key"));
+        }
+        events::append(
+            conn,
+            &EventDraft {
+                event_type: "api_key.revoked",
+                customer_id,
+                project_id: None,
+                subject_id: key_id,
+                payload: json!({"api_key_id": key_id}),
+            },
+            &audit,
+        )?;
+        Ok(())
     })
     .await
 }

@@ -151,7 +151,7 @@ pub async fn signup(
         let user = User::new(Some(customer.id), email, name, hash, UserRole::Customer(CustomerRole::Owner));
         customers::insert(conn, &customer)?;
         repo::insert_billing_account(conn, &billing)?;
-        repo::insert_project(conn, &project)?;
+        clientele_persistence::projects::insert(conn, &project)?;
         repo::insert_user(conn, &user)?;
         let audit = Audit {
             actor: Some(format!("user:{}", user.id)),

@@ -8,3 +8,6 @@ pub mod api_keys;
 pub mod auth;
 pub mod customers;
 pub mod identity;
+pub mod limits;
+pub mod members;
+pub mod scope;

@@ -1,4 +1,6 @@
+pub mod api_keys;
 pub mod auth;
 pub mod customers;
 pub mod docs;
+pub mod members;
 pub mod ops;

@@ -1,0 +1,216 @@
+//! Projects and the project roles of their members. Every lookup takes the caller's
+//! tenant (`None` only for platform-wide callers), so another tenant's project is
+//! simply not found.
+
+use chrono::NaiveDateTime;
+use clientele_domain::access::ProjectRole;
+use clientele_domain::identity::Project;
+use clientele_domain::time::{from_naive, to_naive, Timestamp};
+use clientele_domain::{Error, Result};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::conn::DbConn;
+use crate::errors;
+use crate::schema::{project_members, projects};
+
+pub(crate) fn uuid(s: &str, what: &str) -> Result<Uuid> {
+    Uuid::parse_str(s).map_err(|_| Error::Internal(format!("stored {what} is not a uuid: {s}")))
+}
+
+#[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = projects)]
+struct Row {
+    id: String,
+    customer_id: String,
+    billing_account_id: String,
+    slug: String,
+    name: String,
+    status: String,
+    settings: String,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    version: i64,
+}
+
+impl Row {
+    fn from_domain(p: &Project) -> Result<Row> {
+        Ok(Row {
+            id: p.id.to_string(),
+            customer_id: p.customer_id.to_string(),
+            billing_account_id: p.billing_account_id.to_string(),
+            slug: p.slug.clone(),
+            name: p.name.clone(),
+            status: p.status.clone(),
+            settings: serde_json::to_string(&p.settings)
+                .map_err(|e| Error::Internal(e.to_string()))?,
+            created_at: to_naive(p.created_at),
+            updated_at: to_naive(p.updated_at),
+            version: p.version,
+        })
+    }
+
+    fn into_domain(self) -> Result<Project> {
+        Ok(Project {
+            id: uuid(&self.id, "project id")?,
+            customer_id: uuid(&self.customer_id, "customer id")?,
+            billing_account_id: uuid(&self.billing_account_id, "billing account id")?,
+            settings: serde_json::from_str(&self.settings)
+                .map_err(|e| Error::Internal(format!("project {}: bad settings: {e}", self.id)))?,
+            slug: self.slug,
+            name: self.name,
+            status: self.status,
+            created_at: from_naive(self.created_at),
+            updated_at: from_naive(self.updated_at),
+            version: self.version,
+        })
+    }
+}
+
+fn slug_taken(e: diesel::result::Error) -> Error {
+    errors::unique(
+        e,
+        "slug",
+        "slug_taken",
+        "a project with this slug already exists",
+    )
+}
+
+pub fn insert(conn: &mut DbConn, p: &Project) -> Result<()> {
+    diesel::insert_into(projects::table)
+        .values(Row::from_domain(p)?)
+        .execute(conn)
+        .map_err(slug_taken)?;
+    Ok(())
+}
+
+/// The project with this id, if it belongs to `tenant` (any tenant when `None`).
+pub fn find(conn: &mut DbConn, tenant: Option<Uuid>, id: Uuid) -> Result<Option<Project>> {
+    let mut q = projects::table
+        .filter(projects::id.eq(id.to_string()))
+        .select(Row::as_select())
+        .into_boxed();
+    if let Some(t) = tenant {
+        q = q.filter(projects::customer_id.eq(t.to_string()));
+    }
+    q.first(conn)
+        .optional()
+        .map_err(errors::db)?
+        .map(Row::into_domain)
+        .transpose()
+}
+
+/// Loads a project of `tenant` or answers "not found".
+pub fn get(conn: &mut DbConn, tenant: Option<Uuid>, id: Uuid) -> Result<Project> {
+    find(conn, tenant, id)?.ok_or(Error::not_found("project"))
+}
+
+/// The role of a user in a project, if any.
+pub fn role_of(conn: &mut DbConn, project_id: Uuid, user_id: Uuid) -> Result<Option<ProjectRole>> {
+    let raw: Option<String> = project_members::table
+        .filter(project_members::project_id.eq(project_id.to_string()))
+        .filter(project_members::user_id.eq(user_id.to_string()))
+        .select(project_members::role)
+        .first(conn)
+        .optional()
+        .map_err(errors::db)?;
+    raw.map(|r| parse_role(&r)).transpose()
+}
+
+fn parse_role(r: &str) -> Result<ProjectRole> {
+    ProjectRole::parse(r).ok_or_else(|| Error::Internal(format!("bad project role {r}")))
+}
+
+/// One person's role in a project.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Membership {
+    pub project_id: Uuid,
+    pub user_id: Uuid,
+    pub role: ProjectRole,
+    pub created_at: Timestamp,
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = project_members)]
+struct MemberRow {
+    project_id: String,
+    user_id: String,
+    customer_id: String,
+    role: String,
+    created_at: NaiveDateTime,
+}
+
+impl MemberRow {
+    fn into_domain(self) -> Result<Membership> {
+        Ok(Membership {
+            project_id: uuid(&self.project_id, "project id")?,
+            user_id: uuid(&self.user_id, "user id")?,
+            role: parse_role(&self.role)?,
+            created_at: from_naive(self.created_at),
+        })
+    }
+}
+
+/// The members of a project with their roles, oldest first.
+pub fn members(conn: &mut DbConn, project_id: Uuid) -> Result<Vec<Membership>> {
+    project_members::table
+        .filter(project_members::project_id.eq(project_id.to_string()))
+        .order((project_members::created_at.asc(), project_members::user_id.asc()))
+        .select(MemberRow::as_select())
+        .load(conn)
+        .map_err(errors::db)?
+        .into_iter()
+        .map(MemberRow::into_domain)
+        .collect()
+}
+
+/// Gives a user a role in a project of `customer_id`; 409 if it already has one.
+pub fn add_member(
+    conn: &mut DbConn,
+    customer_id: Uuid,
+    m: &Membership,
+) -> Result<()> {
+    diesel::insert_into(project_members::table)
+        .values(MemberRow {
+            project_id: m.project_id.to_string(),
+            user_id: m.user_id.to_string(),
+            customer_id: customer_id.to_string(),
+            role: m.role.as_str().to_string(),
+            created_at: to_naive(m.created_at),
+        })
+        .execute(conn)
+        .map_err(|e| {
+            errors::unique(
+                e,
+                "user_id",
+                "already_member",
+                "this user already has a role in the project; change it with PATCH",
+            )
+        })?;
+    Ok(())
+}
+
+/// Changes a user's role in a project; false when the user has none there.
+pub fn set_role(conn: &mut DbConn, project_id: Uuid, user_id: Uuid, role: ProjectRole) -> Result<bool> {
+    let n = diesel::update(
+        project_members::table
+            .filter(project_members::project_id.eq(project_id.to_string()))
+            .filter(project_members::user_id.eq(user_id.to_string())),
+    )
+    .set(project_members::role.eq(role.as_str()))
+    .execute(conn)
+    .map_err(errors::db)?;
+    Ok(n == 1)
+}
+
+/// Takes a user's role in a project away; false when the user had none there.
+pub fn remove_member(conn: &mut DbConn, project_id: Uuid, user_id: Uuid) -> Result<bool> {
+    let n = diesel::delete(
+        project_members::table
+            .filter(project_members::project_id.eq(project_id.to_string()))
+            .filter(project_members::user_id.eq(user_id.to_string())),
+    )
+    .execute(conn)
+    .map_err(errors::db)?;
+    Ok(n == 1)
+}

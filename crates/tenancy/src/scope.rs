@@ -1,0 +1,35 @@
+//! The gate of every project-scoped use case: find the project within the caller's
+//! tenant, look up the caller's project role, and apply the access rule.
+
+use clientele_domain::access::{project_access, Principal, ProjectNeed};
+use clientele_domain::identity::Project;
+use clientele_domain::{Error, Result};
+use clientele_persistence::{projects, DbConn};
+use uuid::Uuid;
+
+/// Loads project `id` for `need`: another tenant's project is not found, a role too
+/// weak is forbidden, and an archived project refuses changes.
+pub fn project(
+    conn: &mut DbConn,
+    principal: &Principal,
+    id: Uuid,
+    need: ProjectNeed,
+) -> Result<Project> {
+    let project = projects::get(conn, principal.tenant(), id)?;
+    // Only members below admin need their project role; skip the query for the rest.
+    let role = match principal {
+        Principal::Member { user_id, role, .. } if !role.manages_customer() => {
+            projects::role_of(conn, id, *user_id)?
+        }
+        _ => None,
+    };
+    project_access(principal, project.customer_id, id, role, need)?;
+    if project.status == "archived" && matches!(need, ProjectNeed::Manage | ProjectNeed::ContactsWrite) {
+        return Err(Error::Conflict {
+            code: "project_archived",
+            detail: "the project is archived and read-only; restore it first".into(),
+            field: None,
+        });
+    }
+    Ok(project)
+}
