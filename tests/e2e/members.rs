@@ -115,28 +115,54 @@ async fn owners_and_admins_manage_people() {
         .await
         .assert_problem(403);
     let member_url = |id: &str| format!("/api/v1/customers/{cid}/members/{id}");
-    app.json_as(&jane, Method::PATCH, &member_url(&owner_id), &json!({"role": "member"}))
-        .await
-        .assert_problem(403);
+    app.json_as(
+        &jane,
+        Method::PATCH,
+        &member_url(&owner_id),
+        &json!({"role": "member"}),
+    )
+    .await
+    .assert_problem(403);
     let res = app
-        .json_as(&owner, Method::PATCH, &member_url(&owner_id), &json!({"role": "admin"}))
+        .json_as(
+            &owner,
+            Method::PATCH,
+            &member_url(&owner_id),
+            &json!({"role": "admin"}),
+        )
         .await;
     res.assert_problem(409);
     assert_eq!(res.body["code"], "last_owner", "{}", res.text);
-    app.send(Method::DELETE, &member_url(&owner_id), None, vec![], &[("authorization", &format!("Bearer {owner}"))])
-        .await
-        .assert_problem(409);
+    app.send(
+        Method::DELETE,
+        &member_url(&owner_id),
+        None,
+        vec![],
+        &[("authorization", &format!("Bearer {owner}"))],
+    )
+    .await
+    .assert_problem(409);
 
     // A role change ends the member's sessions.
     let res = app
-        .json_as(&jane, Method::PATCH, &member_url(&bob_id), &json!({"role": "billing"}))
+        .json_as(
+            &jane,
+            Method::PATCH,
+            &member_url(&bob_id),
+            &json!({"role": "billing"}),
+        )
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.body["role"], "billing");
     assert_eq!(res.body["version"], 2);
-    app.get_as(&bob_token, "/api/v1/me").await.assert_problem(401);
+    app.get_as(&bob_token, "/api/v1/me")
+        .await
+        .assert_problem(401);
     let bob_token = token_of(&app, "bob@acme.com", PASSWORD).await;
-    assert_eq!(app.get_as(&bob_token, "/api/v1/me").await.body["user"]["role"], "billing");
+    assert_eq!(
+        app.get_as(&bob_token, "/api/v1/me").await.body["user"]["role"],
+        "billing"
+    );
 
     // A stale If-Match is refused.
     let stale = app
@@ -144,14 +170,22 @@ async fn owners_and_admins_manage_people() {
             Method::PATCH,
             &member_url(&bob_id),
             &json!({"name": "Robert"}),
-            &[("authorization", &format!("Bearer {owner}")), ("if-match", "\"1\"")],
+            &[
+                ("authorization", &format!("Bearer {owner}")),
+                ("if-match", "\"1\""),
+            ],
         )
         .await;
     stale.assert_problem(412);
 
     // People change their own name and password, proving the current one.
     let res = app
-        .json_as(&bob_token, Method::PATCH, &member_url(&bob_id), &json!({"password": "a new password"}))
+        .json_as(
+            &bob_token,
+            Method::PATCH,
+            &member_url(&bob_id),
+            &json!({"password": "a new password"}),
+        )
         .await;
     res.assert_problem(422);
     assert_eq!(res.error_fields(), ["current_password"]);
@@ -175,18 +209,29 @@ async fn owners_and_admins_manage_people() {
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.body["name"], "Robert");
-    app.get_as(&bob_token, "/api/v1/me").await.assert_problem(401);
-    login(&app, "bob@acme.com", PASSWORD).await.assert_problem(401);
+    app.get_as(&bob_token, "/api/v1/me")
+        .await
+        .assert_problem(401);
+    login(&app, "bob@acme.com", PASSWORD)
+        .await
+        .assert_problem(401);
     let bob_token = token_of(&app, "bob@acme.com", "a new password").await;
     // ...but not their own role.
-    app.json_as(&bob_token, Method::PATCH, &member_url(&bob_id), &json!({"role": "admin"}))
-        .await
-        .assert_problem(403);
+    app.json_as(
+        &bob_token,
+        Method::PATCH,
+        &member_url(&bob_id),
+        &json!({"role": "admin"}),
+    )
+    .await
+    .assert_problem(403);
 
     // Another tenant sees none of it.
     let globex = app.signup("Globex", "owner@globex.com").await;
     let other = s(&globex["access_token"]);
-    app.get_as(&other, &member_url(&bob_id)).await.assert_problem(404);
+    app.get_as(&other, &member_url(&bob_id))
+        .await
+        .assert_problem(404);
     app.get_as(&other, &format!("/api/v1/customers/{cid}/members"))
         .await
         .assert_problem(404);
@@ -198,28 +243,52 @@ async fn owners_and_admins_manage_people() {
 
     // Removal ends access at once.
     let del = app
-        .send(Method::DELETE, &member_url(&bob_id), None, vec![], &[("authorization", &format!("Bearer {jane}"))])
+        .send(
+            Method::DELETE,
+            &member_url(&bob_id),
+            None,
+            vec![],
+            &[("authorization", &format!("Bearer {jane}"))],
+        )
         .await;
     assert_eq!(del.status, 204, "{}", del.text);
-    app.get_as(&bob_token, "/api/v1/me").await.assert_problem(401);
-    login(&app, "bob@acme.com", "a new password").await.assert_problem(401);
-    app.get_as(&owner, &member_url(&bob_id)).await.assert_problem(404);
+    app.get_as(&bob_token, "/api/v1/me")
+        .await
+        .assert_problem(401);
+    login(&app, "bob@acme.com", "a new password")
+        .await
+        .assert_problem(401);
+    app.get_as(&owner, &member_url(&bob_id))
+        .await
+        .assert_problem(404);
 
     assert_eq!(
         event_types(&app, &bob_id).await,
-        ["member.added", "member.updated", "member.updated", "member.removed"]
+        [
+            "member.added",
+            "member.updated",
+            "member.updated",
+            "member.removed"
+        ]
     );
     // Events never carry a password or its hash.
     let events = app
         .db
         .read(move |conn| {
-            clientele_persistence::events::for_subject(conn, uuid::Uuid::parse_str(&bob_id).unwrap(), 50)
+            clientele_persistence::events::for_subject(
+                conn,
+                uuid::Uuid::parse_str(&bob_id).unwrap(),
+                50,
+            )
         })
         .await
         .unwrap();
     for e in events {
         let text = e.payload.to_string();
-        assert!(!text.contains("argon2") && !text.contains("new password"), "{text}");
+        assert!(
+            !text.contains("argon2") && !text.contains("new password"),
+            "{text}"
+        );
     }
 }
 
@@ -238,7 +307,12 @@ async fn member_limit_is_enforced() {
         )
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
-    assert_eq!(add(&app, &owner, &cid, "two@acme.com", "member").await.status, 201);
+    assert_eq!(
+        add(&app, &owner, &cid, "two@acme.com", "member")
+            .await
+            .status,
+        201
+    );
     let res = add(&app, &owner, &cid, "three@acme.com", "member").await;
     res.assert_problem(409);
     assert_eq!(res.body["code"], "limit_reached");
@@ -263,62 +337,116 @@ async fn project_roles_decide_project_access() {
     app.get_as(&bob_token, &url).await.assert_problem(403);
 
     let res = app
-        .json_as(&owner, Method::POST, &url, &json!({"user_id": bob_id, "role": "viewer"}))
+        .json_as(
+            &owner,
+            Method::POST,
+            &url,
+            &json!({"user_id": bob_id, "role": "viewer"}),
+        )
         .await;
     assert_eq!(res.status, 201, "{}", res.text);
     assert_eq!(res.body["role"], "viewer");
     assert_eq!(res.body["email"], "bob@acme.com");
     assert_eq!(res.body["customer_role"], "member");
-    app.json_as(&owner, Method::POST, &url, &json!({"user_id": bob_id, "role": "agent"}))
-        .await
-        .assert_problem(409);
+    app.json_as(
+        &owner,
+        Method::POST,
+        &url,
+        &json!({"user_id": bob_id, "role": "agent"}),
+    )
+    .await
+    .assert_problem(409);
 
     // A viewer reads but does not manage.
     let list = app.get_as(&bob_token, &url).await;
     assert_eq!(list.status, 200);
     assert_eq!(list.body["members"].as_array().unwrap().len(), 1);
-    app.json_as(&bob_token, Method::POST, &url, &json!({"user_id": jane_id, "role": "viewer"}))
-        .await
-        .assert_problem(403);
+    app.json_as(
+        &bob_token,
+        Method::POST,
+        &url,
+        &json!({"user_id": jane_id, "role": "viewer"}),
+    )
+    .await
+    .assert_problem(403);
     let me = app.get_as(&bob_token, "/api/v1/me").await;
     assert_eq!(me.body["project_roles"][0]["role"], "viewer", "{}", me.text);
 
     // Promoted to project admin, the same member manages the project's people.
     let res = app
-        .json_as(&owner, Method::PATCH, &format!("{url}/{bob_id}"), &json!({"role": "project_admin"}))
+        .json_as(
+            &owner,
+            Method::PATCH,
+            &format!("{url}/{bob_id}"),
+            &json!({"role": "project_admin"}),
+        )
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
     let res = app
-        .json_as(&bob_token, Method::POST, &url, &json!({"user_id": jane_id, "role": "agent"}))
+        .json_as(
+            &bob_token,
+            Method::POST,
+            &url,
+            &json!({"user_id": jane_id, "role": "agent"}),
+        )
         .await;
     assert_eq!(res.status, 201, "{}", res.text);
 
     // Bad input is named; people of other customers cannot be added.
     let res = app
-        .json_as(&owner, Method::PATCH, &format!("{url}/{jane_id}"), &json!({"role": "boss"}))
+        .json_as(
+            &owner,
+            Method::PATCH,
+            &format!("{url}/{jane_id}"),
+            &json!({"role": "boss"}),
+        )
         .await;
     res.assert_problem(422);
     assert_eq!(res.error_fields(), ["role"]);
     let globex = app.signup("Globex", "owner@globex.com").await;
     let stranger = s(&globex["user"]["id"]);
     let res = app
-        .json_as(&owner, Method::POST, &url, &json!({"user_id": stranger, "role": "agent"}))
+        .json_as(
+            &owner,
+            Method::POST,
+            &url,
+            &json!({"user_id": stranger, "role": "agent"}),
+        )
         .await;
     res.assert_problem(422);
     assert_eq!(res.error_fields(), ["user_id"]);
-    app.get_as(&s(&globex["access_token"]), &url).await.assert_problem(404);
-    app.json_as(&owner, Method::PATCH, &format!("{url}/{stranger}"), &json!({"role": "agent"}))
+    app.get_as(&s(&globex["access_token"]), &url)
         .await
         .assert_problem(404);
+    app.json_as(
+        &owner,
+        Method::PATCH,
+        &format!("{url}/{stranger}"),
+        &json!({"role": "agent"}),
+    )
+    .await
+    .assert_problem(404);
 
     let auth = format!("Bearer {owner}");
     let del = app
-        .send(Method::DELETE, &format!("{url}/{bob_id}"), None, vec![], &[("authorization", &auth)])
+        .send(
+            Method::DELETE,
+            &format!("{url}/{bob_id}"),
+            None,
+            vec![],
+            &[("authorization", &auth)],
+        )
         .await;
     assert_eq!(del.status, 204, "{}", del.text);
     app.get_as(&bob_token, &url).await.assert_problem(403);
     let del = app
-        .send(Method::DELETE, &format!("{url}/{bob_id}"), None, vec![], &[("authorization", &auth)])
+        .send(
+            Method::DELETE,
+            &format!("{url}/{bob_id}"),
+            None,
+            vec![],
+            &[("authorization", &auth)],
+        )
         .await;
     del.assert_problem(404);
 }
@@ -333,7 +461,12 @@ async fn api_keys_are_shown_once_scoped_and_revocable() {
     let url = format!("/api/v1/customers/{cid}/api-keys");
 
     let res = app
-        .json_as(&owner, Method::POST, &url, &json!({"name": "CRM sync", "scopes": ["contacts:read"], "project_id": pid}))
+        .json_as(
+            &owner,
+            Method::POST,
+            &url,
+            &json!({"name": "CRM sync", "scopes": ["contacts:read"], "project_id": pid}),
+        )
         .await;
     assert_eq!(res.status, 201, "{}", res.text);
     assert_eq!(res.header("cache-control").as_deref(), Some("no-store"));
@@ -363,7 +496,12 @@ async fn api_keys_are_shown_once_scoped_and_revocable() {
 
     // Scopes and projects are checked against the customer.
     let res = app
-        .json_as(&owner, Method::POST, &url, &json!({"name": "x", "scopes": ["billing:read"]}))
+        .json_as(
+            &owner,
+            Method::POST,
+            &url,
+            &json!({"name": "x", "scopes": ["billing:read"]}),
+        )
         .await;
     res.assert_problem(422);
     assert_eq!(res.error_fields(), ["scopes"]);
@@ -380,23 +518,44 @@ async fn api_keys_are_shown_once_scoped_and_revocable() {
     let bob_token = token_of(&app, "bob@acme.com", PASSWORD).await;
     app.get_as(&bob_token, &url).await.assert_problem(403);
     let other = format!("Bearer {}", s(&globex["access_token"]));
-    app.send(Method::DELETE, &format!("{url}/{key_id}"), None, vec![], &[("authorization", &other)])
-        .await
-        .assert_problem(404);
+    app.send(
+        Method::DELETE,
+        &format!("{url}/{key_id}"),
+        None,
+        vec![],
+        &[("authorization", &other)],
+    )
+    .await
+    .assert_problem(404);
 
     // Revoked: refused at once; a second revoke finds nothing.
     let auth = format!("Bearer {owner}");
     let del = app
-        .send(Method::DELETE, &format!("{url}/{key_id}"), None, vec![], &[("authorization", &auth)])
+        .send(
+            Method::DELETE,
+            &format!("{url}/{key_id}"),
+            None,
+            vec![],
+            &[("authorization", &auth)],
+        )
         .await;
     assert_eq!(del.status, 204, "{}", del.text);
     app.get_as(&secret, &format!("/api/v1/projects/{pid}/members"))
         .await
         .assert_problem(401);
-    app.send(Method::DELETE, &format!("{url}/{key_id}"), None, vec![], &[("authorization", &auth)])
-        .await
-        .assert_problem(404);
+    app.send(
+        Method::DELETE,
+        &format!("{url}/{key_id}"),
+        None,
+        vec![],
+        &[("authorization", &auth)],
+    )
+    .await
+    .assert_problem(404);
     let list = app.get_as(&owner, &url).await;
     assert!(list.body["api_keys"][0]["revoked_at"].is_string());
-    assert_eq!(event_types(&app, &key_id).await, ["api_key.created", "api_key.revoked"]);
+    assert_eq!(
+        event_types(&app, &key_id).await,
+        ["api_key.created", "api_key.revoked"]
+    );
 }

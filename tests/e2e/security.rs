@@ -63,7 +63,11 @@ const TABLE: &[(&str, &str, Kind)] = &[
     ("POST", "/api/v1/customers/{id}/activate", Kind::Platform),
     ("POST", "/api/v1/customers/{id}/deactivate", Kind::Platform),
     ("GET", "/api/v1/customers/{id}/members", Kind::CustomerRead),
-    ("POST", "/api/v1/customers/{id}/members", Kind::CustomerWrite),
+    (
+        "POST",
+        "/api/v1/customers/{id}/members",
+        Kind::CustomerWrite,
+    ),
     (
         "GET",
         "/api/v1/customers/{id}/members/{user_id}",
@@ -80,7 +84,11 @@ const TABLE: &[(&str, &str, Kind)] = &[
         Kind::CustomerWrite,
     ),
     ("GET", "/api/v1/customers/{id}/api-keys", Kind::ManagerRead),
-    ("POST", "/api/v1/customers/{id}/api-keys", Kind::CustomerWrite),
+    (
+        "POST",
+        "/api/v1/customers/{id}/api-keys",
+        Kind::CustomerWrite,
+    ),
     (
         "DELETE",
         "/api/v1/customers/{id}/api-keys/{key_id}",
@@ -233,7 +241,11 @@ async fn world(app: &TestApp) -> World {
     let id = |v: &Value| v["customer"]["id"].as_str().unwrap().to_string();
     let tok = |v: &Value| v["access_token"].as_str().unwrap().to_string();
     let (a_id, s_id, i_id) = (id(&a), id(&s), id(&i));
-    let (a_ids, s_ids, i_ids) = (ids_of(app, &a).await, ids_of(app, &s).await, ids_of(app, &i).await);
+    let (a_ids, s_ids, i_ids) = (
+        ids_of(app, &a).await,
+        ids_of(app, &s).await,
+        ids_of(app, &i).await,
+    );
     assert_eq!(
         app.post(&format!("/api/v1/customers/{s_id}/suspend"), &json!({}))
             .await
@@ -368,5 +380,8 @@ async fn access_table() {
         failures.len(),
         failures.join("\n")
     );
-    assert_eq!(checked, TABLE.iter().filter(|r| r.2 != Kind::Public).count() * 8);
+    assert_eq!(
+        checked,
+        TABLE.iter().filter(|r| r.2 != Kind::Public).count() * 8
+    );
 }

@@ -344,7 +344,9 @@ pub fn project_access(
             ..
         } if *own == customer_id => {
             check_tenant_mode(principal, need.intent())?;
-            if role.manages_customer() || (*role == CustomerRole::Billing && need == ProjectNeed::Read) {
+            if role.manages_customer()
+                || (*role == CustomerRole::Billing && need == ProjectNeed::Read)
+            {
                 return Ok(());
             }
             match project_role {

@@ -172,8 +172,7 @@ pub fn check_role_change(
     if current == CustomerRole::Owner && new != Some(CustomerRole::Owner) && owners <= 1 {
         return Err(crate::Error::Conflict {
             code: "last_owner",
-            detail: "a customer must keep at least one owner; make someone else owner first"
-                .into(),
+            detail: "a customer must keep at least one owner; make someone else owner first".into(),
             field: Some("role".into()),
         });
     }

@@ -13,9 +13,7 @@ use uuid::Uuid;
 
 use crate::conn::DbConn;
 use crate::errors;
-use crate::schema::{
-    billing_accounts, customers, project_members, refresh_tokens, users,
-};
+use crate::schema::{billing_accounts, customers, project_members, refresh_tokens, users};
 
 fn parse_uuid(s: &str, what: &str) -> Result<Uuid> {
     Uuid::parse_str(s).map_err(|_| Error::Internal(format!("stored {what} is not a uuid: {s}")))

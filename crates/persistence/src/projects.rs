@@ -155,7 +155,10 @@ impl MemberRow {
 pub fn members(conn: &mut DbConn, project_id: Uuid) -> Result<Vec<Membership>> {
     project_members::table
         .filter(project_members::project_id.eq(project_id.to_string()))
-        .order((project_members::created_at.asc(), project_members::user_id.asc()))
+        .order((
+            project_members::created_at.asc(),
+            project_members::user_id.asc(),
+        ))
         .select(MemberRow::as_select())
         .load(conn)
         .map_err(errors::db)?
@@ -165,11 +168,7 @@ pub fn members(conn: &mut DbConn, project_id: Uuid) -> Result<Vec<Membership>> {
 }
 
 /// Gives a user a role in a project of `customer_id`; 409 if it already has one.
-pub fn add_member(
-    conn: &mut DbConn,
-    customer_id: Uuid,
-    m: &Membership,
-) -> Result<()> {
+pub fn add_member(conn: &mut DbConn, customer_id: Uuid, m: &Membership) -> Result<()> {
     diesel::insert_into(project_members::table)
         .values(MemberRow {
             project_id: m.project_id.to_string(),
@@ -191,7 +190,12 @@ pub fn add_member(
 }
 
 /// Changes a user's role in a project; false when the user has none there.
-pub fn set_role(conn: &mut DbConn, project_id: Uuid, user_id: Uuid, role: ProjectRole) -> Result<bool> {
+pub fn set_role(
+    conn: &mut DbConn,
+    project_id: Uuid,
+    user_id: Uuid,
+    role: ProjectRole,
+) -> Result<bool> {
     let n = diesel::update(
         project_members::table
             .filter(project_members::project_id.eq(project_id.to_string()))

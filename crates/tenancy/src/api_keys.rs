@@ -1,12 +1,12 @@
 //! API keys for machines: created with scopes, shown once, stored hashed, revocable.
 
 use clientele_domain::access::Scope;
+use clientele_domain::access::{key_access, Actor, Intent};
 use clientele_domain::error::Validator;
 use clientele_domain::event::EventDraft;
 use clientele_domain::time::now;
 use clientele_domain::{Audit, Error, Result};
 use clientele_persistence::api_keys::{self as repo, ApiKey};
-use clientele_domain::access::{key_access, Actor, Intent};
 use clientele_persistence::{customers, events, projects, Db};
 use serde_json::json;
 use uuid::Uuid;

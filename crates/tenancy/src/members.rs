@@ -1,9 +1,9 @@
 //! The people of a customer and their roles in its projects.
 
+use clientele_domain::access::{check_tenant_mode, CustomerRole};
 use clientele_domain::access::{
     forbidden, people_access, Actor, Intent, Principal, ProjectNeed, ProjectRole,
 };
-use clientele_domain::access::{check_tenant_mode, CustomerRole};
 use clientele_domain::email::Email;
 use clientele_domain::error::Validator;
 use clientele_domain::event::EventDraft;
@@ -38,21 +38,32 @@ pub struct MemberChanges {
     pub current_password: Option<String>,
 }
 
-fn parse_customer_role(raw: &str, field: &str) -> std::result::Result<CustomerRole, clientele_domain::FieldError> {
+fn parse_customer_role(
+    raw: &str,
+    field: &str,
+) -> std::result::Result<CustomerRole, clientele_domain::FieldError> {
     CustomerRole::parse(raw).ok_or_else(|| {
         let known: Vec<&str> = CustomerRole::ALL.iter().map(|r| r.as_str()).collect();
         clientele_domain::FieldError::new(field, format!("must be one of: {}", known.join(", ")))
     })
 }
 
-fn parse_project_role(raw: &str, field: &str) -> std::result::Result<ProjectRole, clientele_domain::FieldError> {
+fn parse_project_role(
+    raw: &str,
+    field: &str,
+) -> std::result::Result<ProjectRole, clientele_domain::FieldError> {
     ProjectRole::parse(raw).ok_or_else(|| {
         let known: Vec<&str> = ProjectRole::ALL.iter().map(|r| r.as_str()).collect();
         clientele_domain::FieldError::new(field, format!("must be one of: {}", known.join(", ")))
     })
 }
 
-fn member_event(event_type: &'static str, user: &User, customer_id: Uuid, payload: Value) -> EventDraft {
+fn member_event(
+    event_type: &'static str,
+    user: &User,
+    customer_id: Uuid,
+    payload: Value,
+) -> EventDraft {
     EventDraft {
         event_type,
         customer_id,
@@ -69,7 +80,9 @@ fn snapshot(user: &User) -> Value {
 fn customer_role_of(user: &User) -> Result<CustomerRole> {
     match user.role {
         UserRole::Customer(r) => Ok(r),
-        UserRole::PlatformAdmin => Err(Error::Internal(format!("user {} is not a member", user.id))),
+        UserRole::PlatformAdmin => {
+            Err(Error::Internal(format!("user {} is not a member", user.id)))
+        }
     }
 }
 
@@ -84,8 +97,10 @@ pub async fn list(db: &Db, actor: &Actor, customer_id: Uuid) -> Result<Vec<User>
 
 pub async fn get(db: &Db, actor: &Actor, customer_id: Uuid, user_id: Uuid) -> Result<User> {
     people_access(&actor.principal, customer_id, Intent::Read)?;
-    db.read(move |conn| repo::find_member(conn, customer_id, user_id)?.ok_or(Error::not_found("member")))
-        .await
+    db.read(move |conn| {
+        repo::find_member(conn, customer_id, user_id)?.ok_or(Error::not_found("member"))
+    })
+    .await
 }
 
 /// Adds a person to a customer with a password they can sign in with.
@@ -99,7 +114,9 @@ pub async fn add(
     people_access(&actor.principal, customer_id, Intent::Write)?;
     let mut v = Validator::new();
     let email = v.check(Email::parse(&input.email, "email"));
-    let name = v.check(parse_person_name(input.name.as_deref(), "name")).flatten();
+    let name = v
+        .check(parse_person_name(input.name.as_deref(), "name"))
+        .flatten();
     v.check(check_policy(&input.password, "password"));
     let role = v.check(parse_customer_role(&input.role, "role"));
     v.finish()?;
@@ -107,7 +124,12 @@ pub async fn add(
         return Err(Error::Internal("validated member input is missing".into()));
     };
     if role == CustomerRole::Owner {
-        check_role_change(actor.principal.customer_role(), CustomerRole::Member, Some(role), 1)?;
+        check_role_change(
+            actor.principal.customer_role(),
+            CustomerRole::Member,
+            Some(role),
+            1,
+        )?;
     }
     let hash = passwords.hash(input.password).await?;
     let audit = actor.audit();
@@ -121,9 +143,19 @@ pub async fn add(
             });
         }
         crate::limits::check_members(conn, customer_id)?;
-        let user = User::new(Some(customer_id), email, name, hash, UserRole::Customer(role));
+        let user = User::new(
+            Some(customer_id),
+            email,
+            name,
+            hash,
+            UserRole::Customer(role),
+        );
         repo::insert_user(conn, &user)?;
-        events::append(conn, &member_event("member.added", &user, customer_id, snapshot(&user)), &audit)?;
+        events::append(
+            conn,
+            &member_event("member.added", &user, customer_id, snapshot(&user)),
+            &audit,
+        )?;
         Ok(user)
     })
     .await
@@ -161,18 +193,30 @@ pub async fn update(
     if let Some(p) = &changes.password {
         v.check(check_policy(p, "password"));
         if is_self && changes.current_password.is_none() {
-            v.push("current_password", "is required to change your own password");
+            v.push(
+                "current_password",
+                "is required to change your own password",
+            );
         }
     }
     v.finish()?;
 
-    if let (true, Some(current)) = (is_self && changes.password.is_some(), changes.current_password) {
+    if let (true, Some(current)) = (
+        is_self && changes.password.is_some(),
+        changes.current_password,
+    ) {
         let stored = db
             .read(move |conn| repo::find_member(conn, customer_id, user_id))
             .await?
             .ok_or(Error::not_found("member"))?;
-        if !passwords.verify(Some(stored.password_hash), current).await? {
-            return Err(Error::validation("current_password", "is not your current password"));
+        if !passwords
+            .verify(Some(stored.password_hash), current)
+            .await?
+        {
+            return Err(Error::validation(
+                "current_password",
+                "is not your current password",
+            ));
         }
     }
     let new_hash = match changes.password {
@@ -183,11 +227,16 @@ pub async fn update(
     let manages = !is_self || changes.role.is_some();
     let audit = actor.audit();
     db.write(move |conn| {
-        let mut user = repo::find_member(conn, customer_id, user_id)?.ok_or(Error::not_found("member"))?;
+        let mut user =
+            repo::find_member(conn, customer_id, user_id)?.ok_or(Error::not_found("member"))?;
         user.check_version(if_match)?;
         let current = customer_role_of(&user)?;
         if manages {
-            let owners = if current == CustomerRole::Owner { repo::count_owners(conn, customer_id)? } else { 0 };
+            let owners = if current == CustomerRole::Owner {
+                repo::count_owners(conn, customer_id)?
+            } else {
+                0
+            };
             check_role_change(actor_role, current, Some(role.unwrap_or(current)), owners)?;
         }
         let loaded = user.version;
@@ -218,7 +267,11 @@ pub async fn update(
             repo::revoke_user_refresh_tokens(conn, user.id, now())?;
         }
         let payload = json!({"member": snapshot(&user), "changed": changed});
-        events::append(conn, &member_event("member.updated", &user, customer_id, payload), &audit)?;
+        events::append(
+            conn,
+            &member_event("member.updated", &user, customer_id, payload),
+            &audit,
+        )?;
         Ok(user)
     })
     .await
@@ -229,12 +282,21 @@ pub async fn remove(db: &Db, actor: &Actor, customer_id: Uuid, user_id: Uuid) ->
     let actor_role = actor.principal.customer_role();
     let audit = actor.audit();
     db.write(move |conn| {
-        let user = repo::find_member(conn, customer_id, user_id)?.ok_or(Error::not_found("member"))?;
+        let user =
+            repo::find_member(conn, customer_id, user_id)?.ok_or(Error::not_found("member"))?;
         let current = customer_role_of(&user)?;
-        let owners = if current == CustomerRole::Owner { repo::count_owners(conn, customer_id)? } else { 0 };
+        let owners = if current == CustomerRole::Owner {
+            repo::count_owners(conn, customer_id)?
+        } else {
+            0
+        };
         check_role_change(actor_role, current, None, owners)?;
         repo::delete_member(conn, customer_id, user_id)?;
-        events::append(conn, &member_event("member.removed", &user, customer_id, snapshot(&user)), &audit)?;
+        events::append(
+            conn,
+            &member_event("member.removed", &user, customer_id, snapshot(&user)),
+            &audit,
+        )?;
         Ok(())
     })
     .await
@@ -247,9 +309,14 @@ pub struct ProjectMember {
     pub user: User,
 }
 
-fn project_member(conn: &mut DbConn, customer_id: Uuid, membership: Membership) -> Result<ProjectMember> {
-    let user = repo::find_member(conn, customer_id, membership.user_id)?
-        .ok_or_else(|| Error::Internal(format!("project member {} has no user", membership.user_id)))?;
+fn project_member(
+    conn: &mut DbConn,
+    customer_id: Uuid,
+    membership: Membership,
+) -> Result<ProjectMember> {
+    let user = repo::find_member(conn, customer_id, membership.user_id)?.ok_or_else(|| {
+        Error::Internal(format!("project member {} has no user", membership.user_id))
+    })?;
     Ok(ProjectMember { membership, user })
 }
 
@@ -270,17 +337,21 @@ pub async fn list_project(db: &Db, actor: &Actor, project_id: Uuid) -> Result<Ve
         if matches!(principal, Principal::ApiKey { .. }) {
             return Err(forbidden("API keys cannot read or manage people and keys"));
         }
-        let users: std::collections::HashMap<Uuid, User> = repo::list_members(conn, project.customer_id)?
-            .into_iter()
-            .map(|u| (u.id, u))
-            .collect();
+        let users: std::collections::HashMap<Uuid, User> =
+            repo::list_members(conn, project.customer_id)?
+                .into_iter()
+                .map(|u| (u.id, u))
+                .collect();
         projects::members(conn, project_id)?
             .into_iter()
             .map(|m| {
                 let user = users.get(&m.user_id).cloned().ok_or_else(|| {
                     Error::Internal(format!("project member {} has no user", m.user_id))
                 })?;
-                Ok(ProjectMember { membership: m, user })
+                Ok(ProjectMember {
+                    membership: m,
+                    user,
+                })
             })
             .collect()
     })
@@ -302,11 +373,23 @@ pub async fn add_to_project(
         let project = scope::project(conn, &principal, project_id, ProjectNeed::Manage)?;
         let role = role?;
         if repo::find_member(conn, project.customer_id, user_id)?.is_none() {
-            return Err(Error::validation("user_id", "is not a member of this project's customer"));
+            return Err(Error::validation(
+                "user_id",
+                "is not a member of this project's customer",
+            ));
         }
-        let m = Membership { project_id, user_id, role, created_at: now() };
+        let m = Membership {
+            project_id,
+            user_id,
+            role,
+            created_at: now(),
+        };
         projects::add_member(conn, project.customer_id, &m)?;
-        events::append(conn, &project_event("project_member.added", project.customer_id, &m), &audit)?;
+        events::append(
+            conn,
+            &project_event("project_member.added", project.customer_id, &m),
+            &audit,
+        )?;
         project_member(conn, project.customer_id, m)
     })
     .await
@@ -332,13 +415,22 @@ pub async fn change_project_role(
             .into_iter()
             .find(|m| m.user_id == user_id)
             .ok_or(Error::not_found("project member"))?;
-        events::append(conn, &project_event("project_member.updated", project.customer_id, &m), &audit)?;
+        events::append(
+            conn,
+            &project_event("project_member.updated", project.customer_id, &m),
+            &audit,
+        )?;
         project_member(conn, project.customer_id, m)
     })
     .await
 }
 
-pub async fn remove_from_project(db: &Db, actor: &Actor, project_id: Uuid, user_id: Uuid) -> Result<()> {
+pub async fn remove_from_project(
+    db: &Db,
+    actor: &Actor,
+    project_id: Uuid,
+    user_id: Uuid,
+) -> Result<()> {
     let (principal, audit) = (actor.principal.clone(), actor.audit());
     db.write(move |conn| {
         let project = scope::project(conn, &principal, project_id, ProjectNeed::Manage)?;
@@ -347,7 +439,11 @@ pub async fn remove_from_project(db: &Db, actor: &Actor, project_id: Uuid, user_
             .find(|m| m.user_id == user_id)
             .ok_or(Error::not_found("project member"))?;
         projects::remove_member(conn, project_id, user_id)?;
-        events::append(conn, &project_event("project_member.removed", project.customer_id, &m), &audit)?;
+        events::append(
+            conn,
+            &project_event("project_member.removed", project.customer_id, &m),
+            &audit,
+        )?;
         Ok(())
     })
     .await

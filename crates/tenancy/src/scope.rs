@@ -24,7 +24,9 @@ pub fn project(
         _ => None,
     };
     project_access(principal, project.customer_id, id, role, need)?;
-    if project.status == "archived" && matches!(need, ProjectNeed::Manage | ProjectNeed::ContactsWrite) {
+    if project.status == "archived"
+        && matches!(need, ProjectNeed::Manage | ProjectNeed::ContactsWrite)
+    {
         return Err(Error::Conflict {
             code: "project_archived",
             detail: "the project is archived and read-only; restore it first".into(),
