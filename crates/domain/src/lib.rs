@@ -12,6 +12,7 @@ pub mod error;
 pub mod event;
 pub mod identity;
 pub mod json;
+pub mod settings;
 pub mod time;
 
 pub use audit::Audit;
