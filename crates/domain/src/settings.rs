@@ -2,12 +2,15 @@
 //!
 //! Objects merge deeply; scalars, arrays and `null` replace. The effective view names,
 //! for every leaf, the level its value came from. A customer can lock keys so that no
-//! project or channel overrides them.
+//! project or channel overrides them. Known keys are described by a JSON Schema
+//! ([`SettingsSchema`]).
 //!
 //! Paths are the object keys joined with `.` (`security.require_2fa`); arrays are
 //! leaves. A key that itself contains a `.` makes its path ambiguous: such a key
 //! cannot be locked, and it may share an entry in [`Effective::sources`] with a
 //! nested key of the same spelling.
+
+mod schema;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -15,6 +18,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::FieldError;
+
+pub use schema::SettingsSchema;
 
 /// Where a setting is stored, from the most general to the most specific.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
