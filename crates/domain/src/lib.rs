@@ -5,12 +5,14 @@
 
 pub mod access;
 pub mod audit;
+pub mod currency;
 pub mod customer;
 pub mod email;
 pub mod error;
 pub mod event;
 pub mod identity;
 pub mod json;
+pub mod settings;
 pub mod time;
 
 pub use audit::Audit;
