@@ -3,6 +3,7 @@
 
 mod auth;
 mod customers;
+mod events;
 mod members;
 mod openapi;
 mod platform;

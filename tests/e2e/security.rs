@@ -31,6 +31,8 @@ enum Kind {
     ProjectRead,
     /// Change a project: owners, admins, its project admins.
     ProjectWrite,
+    /// A collection scoped to the caller's own tenant, for its owners and admins.
+    OwnManagerRead,
 }
 
 const TABLE: &[(&str, &str, Kind)] = &[
@@ -106,6 +108,7 @@ const TABLE: &[(&str, &str, Kind)] = &[
         "/api/v1/projects/{pid}/members/{user_id}",
         Kind::ProjectWrite,
     ),
+    ("GET", "/api/v1/events", Kind::OwnManagerRead),
 ];
 
 /// The callers, each with the customer its `{id}` resolves to.
@@ -128,6 +131,7 @@ fn expected(kind: Kind, who: Who, method: &str, template: &str) -> u16 {
         // Closed tenants' members get nothing, anywhere.
         Who::Inactive => 403,
         Who::OtherTenant => match kind {
+            Kind::OwnManagerRead => 200,
             Kind::Person => {
                 if write {
                     204
@@ -162,7 +166,9 @@ fn expected(kind: Kind, who: Who, method: &str, template: &str) -> u16 {
                     200
                 }
             }
-            Kind::CustomerRead | Kind::ManagerRead | Kind::ProjectRead => 200,
+            Kind::CustomerRead | Kind::ManagerRead | Kind::ProjectRead | Kind::OwnManagerRead => {
+                200
+            }
             _ => 403,
         },
     }

@@ -1,6 +1,7 @@
 //! Clientele HTTP API: actix-web handlers, extractors, problem+json errors, OpenAPI,
 //! and the operations endpoints.
 
+pub mod cursor;
 pub mod extract;
 pub mod metrics;
 pub mod middleware;

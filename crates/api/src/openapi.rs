@@ -19,6 +19,7 @@ use crate::problem::{Problem, ProblemField};
         (name = "customers", description = "Tenant accounts"),
         (name = "members", description = "The people of a customer and their project roles"),
         (name = "api-keys", description = "Machine credentials of a customer"),
+        (name = "events", description = "The event feed and audit log"),
         (name = "ops", description = "Health, readiness, metrics and this document"),
     )
 )]
@@ -74,7 +75,8 @@ pub fn register(
                 .configure(crate::routes::auth::configure)
                 .configure(crate::routes::customers::configure)
                 .configure(crate::routes::members::configure)
-                .configure(crate::routes::api_keys::configure),
+                .configure(crate::routes::api_keys::configure)
+                .configure(crate::routes::events::configure),
         )
 }
 

@@ -390,6 +390,32 @@ pub fn project_access(
     }
 }
 
+/// The event feed (the audit log): every tenant for platform admins and billing keys,
+/// the own tenant for its owners and admins. Returns the tenant to filter by.
+pub fn feed_access(principal: &Principal, requested: Option<Uuid>) -> Result<Option<Uuid>> {
+    match principal {
+        Principal::PlatformAdmin { .. } => Ok(requested),
+        Principal::ApiKey {
+            customer_id: None, ..
+        } if principal.has_scope(Scope::BillingRead) => Ok(requested),
+        Principal::Member {
+            customer_id, role, ..
+        } => {
+            if requested.is_some_and(|r| r != *customer_id) {
+                return Err(Error::not_found("customer"));
+            }
+            if !role.manages_customer() {
+                return Err(forbidden(format!(
+                    "the {} role cannot read the event log; owner or admin is required",
+                    role.as_str()
+                )));
+            }
+            Ok(Some(*customer_id))
+        }
+        Principal::ApiKey { .. } => Err(forbidden("this API key cannot read the event log")),
+    }
+}
+
 impl Principal {
     /// The only tenant whose data this caller may see; `None` for platform-wide callers.
     /// Repositories filter by it, so another tenant's row is simply not found.

@@ -115,3 +115,70 @@ pub fn for_subject(conn: &mut DbConn, subject: Uuid, limit: i64) -> Result<Vec<E
         .map(EventRow::into_event)
         .collect()
 }
+
+/// A position in the feed: events are ordered by (transaction, sequence).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct FeedPosition {
+    pub tx_id: i64,
+    pub seq: i64,
+}
+
+impl Event {
+    pub fn position(&self) -> FeedPosition {
+        FeedPosition {
+            tx_id: self.tx_id,
+            seq: self.seq,
+        }
+    }
+}
+
+/// What a feed read asks for.
+#[derive(Debug, Clone, Default)]
+pub struct FeedQuery {
+    /// `None`: every tenant (platform admins, the billing system, the webhook worker).
+    pub tenant: Option<Uuid>,
+    pub after: FeedPosition,
+    /// Empty: every type.
+    pub types: Vec<String>,
+    pub limit: i64,
+}
+
+/// Events after a position, in feed order, such that a reader resuming from the last
+/// position it saw never misses or repeats one.
+///
+/// On PostgreSQL, sequence numbers are taken before commit, so a lower one can become
+/// visible after a higher one. The feed is therefore ordered by the writing transaction
+/// first, and shows only events of transactions older than every transaction still
+/// running (`pg_snapshot_xmin`): anything that commits later has a higher transaction id
+/// and so sorts after every position already handed out. On SQLite one writer commits
+/// in sequence order and `tx_id` is always 0.
+pub fn feed(conn: &mut DbConn, q: &FeedQuery) -> Result<Vec<Event>> {
+    let FeedPosition { tx_id, seq } = q.after;
+    let mut query = events::table
+        .filter(
+            events::tx_id
+                .gt(tx_id)
+                .or(events::tx_id.eq(tx_id).and(events::seq.gt(seq))),
+        )
+        .order((events::tx_id.asc(), events::seq.asc()))
+        .limit(q.limit)
+        .select(EventRow::as_select())
+        .into_boxed();
+    if let Some(t) = q.tenant {
+        query = query.filter(events::customer_id.eq(t.to_string()));
+    }
+    if !q.types.is_empty() {
+        query = query.filter(events::event_type.eq_any(q.types.clone()));
+    }
+    if matches!(conn, DbConn::Pg(_)) {
+        query = query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "tx_id < pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
+        ));
+    }
+    query
+        .load(conn)
+        .map_err(errors::db)?
+        .into_iter()
+        .map(EventRow::into_event)
+        .collect()
+}

@@ -7,6 +7,7 @@
 pub mod api_keys;
 pub mod auth;
 pub mod customers;
+pub mod events;
 pub mod identity;
 pub mod limits;
 pub mod members;
