@@ -11,6 +11,7 @@ pub mod error;
 pub mod event;
 pub mod identity;
 pub mod json;
+pub mod phone;
 pub mod time;
 
 pub use audit::Audit;
