@@ -9,6 +9,7 @@ pub mod customer;
 pub mod email;
 pub mod error;
 pub mod event;
+pub mod geo;
 pub mod identity;
 pub mod json;
 pub mod phone;
