@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod cards;
 pub mod customer;
 pub mod email;
 pub mod error;
