@@ -9,6 +9,8 @@
 
 use serde_json::Value;
 
+use crate::error::{Error, Result};
+
 pub const PAN_MIN_DIGITS: usize = 13;
 pub const PAN_MAX_DIGITS: usize = 19;
 
@@ -53,6 +55,17 @@ pub fn find_card_number(body: &Value) -> Option<String> {
             path
         }
     })
+}
+
+/// Refuses a request body holding a card number anywhere, naming the field (422).
+pub fn refuse_card_numbers(body: &Value) -> Result<()> {
+    match find_card_number(body) {
+        None => Ok(()),
+        Some(path) => Err(Error::validation(
+            path,
+            "looks like a card number; send the payment provider's token instead",
+        )),
+    }
 }
 
 /// Depth-first search; on success `path` holds the location found.
@@ -163,6 +176,7 @@ mod tests {
             assert!(luhn_valid(pan), "{pan}");
         }
         assert!(luhn_valid("79927398713")); // the textbook example
+        assert!(luhn_valid("444444444442") && luhn_valid("41111111111111111115"));
     }
 
     #[test]
@@ -204,6 +218,8 @@ mod tests {
             "4111  1111 1111 1111",     // double space breaks the run
             "4111 1111 1111",           // 12 digits
             "411111111111111111111111", // 24 digits in one group
+            "444444444442",             // passes Luhn, but 12 digits
+            "41111111111111111115",     // passes Luhn, but 20 digits
             "tok_abc123",
             "+1 415 555 0100",
             "2024-06-01",
@@ -239,6 +255,18 @@ mod tests {
             let path = find_card_number(&body);
             assert_eq!(path.as_deref(), Some(expected), "{body}");
         }
+    }
+
+    #[test]
+    fn refusal_names_the_field_and_hides_the_value() {
+        let body = json!({"provider": "stripe", "token": "4111 1111 1111 1111"});
+        let Err(Error::Validation(errors)) = refuse_card_numbers(&body) else {
+            panic!("expected a validation error");
+        };
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].field, "token");
+        assert!(!errors[0].message.contains("4111"));
+        assert!(refuse_card_numbers(&json!({"token": "pm_123"})).is_ok());
     }
 
     #[test]
