@@ -6,6 +6,8 @@
 pub mod access;
 pub mod audit;
 pub mod cards;
+pub mod contact;
+pub mod contact_parts;
 pub mod customer;
 pub mod email;
 pub mod error;
