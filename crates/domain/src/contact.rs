@@ -68,6 +68,7 @@ macro_rules! text_enum {
         }
     };
 }
+pub(crate) use text_enum;
 
 pub const NAME_MAX: usize = 100;
 pub const DISPLAY_NAME_MAX: usize = 200;
