@@ -228,14 +228,13 @@ fn nl_parts(digits: &str, letters: &str) -> bool {
 /// UK postcode: an outward code (area and district) and an inward code (sector digit
 /// and two unit letters), stored with one space between them.
 fn gb_postcode(code: &str) -> Option<String> {
-    let compact: String = code.chars().filter(|c| *c != ' ').collect();
-    // At most one space, and only between the outward and inward codes.
-    let spaces = code.len() - compact.len();
-    let space_ok =
-        spaces == 0 || (spaces == 1 && code.get(code.len().checked_sub(4)?..)?.starts_with(' '));
-    let split = compact.len().checked_sub(3)?;
-    let (outward, inward) = (compact.get(..split)?, compact.get(split..)?);
-    let valid = space_ok && (compact == "GIR0AA" || (gb_outward(outward) && gb_inward(inward)));
+    // Written together, or with one space before the three-character inward code.
+    let (outward, inward) = match code.split_once(' ') {
+        Some(parts) => parts,
+        None => code.split_at_checked(code.len().checked_sub(3)?)?,
+    };
+    let valid = (outward == "GIR" && inward == "0AA") // Girobank's historic code
+        || (gb_outward(outward) && gb_inward(inward));
     valid.then(|| format!("{outward} {inward}"))
 }
 
@@ -363,6 +362,7 @@ mod tests {
                 "SW1A 1CA",
                 "1W1A 1AA",
                 "SW1AA 1AA",
+                "S W1A1AA",
                 "SW1A 11A",
             ],
         );
