@@ -5,13 +5,18 @@
 
 pub mod access;
 pub mod audit;
+pub mod cards;
+pub mod contact;
+pub mod contact_parts;
 pub mod currency;
 pub mod customer;
 pub mod email;
 pub mod error;
 pub mod event;
+pub mod geo;
 pub mod identity;
 pub mod json;
+pub mod phone;
 pub mod settings;
 pub mod time;
 
