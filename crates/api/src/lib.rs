@@ -24,6 +24,7 @@ pub use state::AppState;
 pub fn state(
     db: Db,
     auth: std::sync::Arc<clientele_tenancy::identity::AuthService>,
+    platform: std::sync::Arc<clientele_tenancy::settings::Platform>,
     signups_per_hour: u32,
 ) -> Result<web::Data<AppState>, String> {
     let api = openapi::openapi();
@@ -33,6 +34,7 @@ pub fn state(
     Ok(web::Data::new(AppState {
         db,
         auth,
+        platform,
         signup_limiter: state::RateLimiter::new(
             signups_per_hour,
             std::time::Duration::from_secs(3600),

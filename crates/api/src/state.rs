@@ -14,6 +14,8 @@ use crate::routing::RouteTable;
 pub struct AppState {
     pub db: Db,
     pub auth: Arc<AuthService>,
+    /// The settings schema and platform defaults.
+    pub platform: Arc<clientele_tenancy::settings::Platform>,
     pub metrics: Metrics,
     pub signup_limiter: RateLimiter,
     /// The OpenAPI document, serialized once.

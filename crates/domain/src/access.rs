@@ -390,6 +390,27 @@ pub fn project_access(
     }
 }
 
+/// Billing accounts and usage of a customer: platform admins; billing keys read; the
+/// customer's owners, admins and billing members read and manage them.
+pub fn billing_access(principal: &Principal, customer_id: Uuid, intent: Intent) -> Result<()> {
+    match principal {
+        Principal::Member {
+            customer_id: own,
+            role,
+            ..
+        } if *own == customer_id => {
+            check_tenant_mode(principal, intent)?;
+            if *role == CustomerRole::Member {
+                return Err(forbidden(
+                    "the member role cannot see billing; owner, admin or billing is required",
+                ));
+            }
+            Ok(())
+        }
+        _ => customer_access(principal, customer_id, intent),
+    }
+}
+
 /// The event feed (the audit log): every tenant for platform admins and billing keys,
 /// the own tenant for its owners and admins. Returns the tenant to filter by.
 pub fn feed_access(principal: &Principal, requested: Option<Uuid>) -> Result<Option<Uuid>> {

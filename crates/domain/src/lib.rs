@@ -14,6 +14,7 @@ pub mod email;
 pub mod error;
 pub mod event;
 pub mod geo;
+pub mod hierarchy;
 pub mod identity;
 pub mod json;
 pub mod phone;

@@ -123,3 +123,17 @@ pub fn revoke(conn: &mut DbConn, customer_id: Uuid, key_id: Uuid, at: Timestamp)
     .map_err(errors::db)?;
     Ok(n == 1)
 }
+
+/// Unrevoked keys of a customer per project (`None`: customer-wide keys).
+pub fn active_counts(conn: &mut DbConn, customer_id: Uuid) -> Result<Vec<(Option<Uuid>, i64)>> {
+    api_keys::table
+        .filter(api_keys::customer_id.eq(customer_id.to_string()))
+        .filter(api_keys::revoked_at.is_null())
+        .group_by(api_keys::project_id)
+        .select((api_keys::project_id, diesel::dsl::count_star()))
+        .load::<(Option<String>, i64)>(conn)
+        .map_err(errors::db)?
+        .into_iter()
+        .map(|(p, n)| Ok((p.as_deref().map(uuid).transpose()?, n)))
+        .collect()
+}

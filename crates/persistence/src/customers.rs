@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use clientele_domain::customer::{Customer, CustomerStatus};
 use clientele_domain::email::Email;
-use clientele_domain::time::{from_naive, to_naive};
+use clientele_domain::time::{from_naive, to_naive, Timestamp};
 use clientele_domain::{Error, Result};
 use diesel::prelude::*;
 use uuid::Uuid;
@@ -179,4 +179,61 @@ pub fn update(conn: &mut DbConn, customer: &Customer, loaded_version: i64) -> Re
         });
     }
     Ok(())
+}
+
+/// The keys a customer locked against overrides below it (stored as a JSON array).
+pub fn locks(conn: &mut DbConn, id: Uuid) -> Result<Vec<String>> {
+    let raw: Option<String> = customers::table
+        .find(id.to_string())
+        .select(customers::settings_locks)
+        .first(conn)
+        .optional()
+        .map_err(errors::db)?;
+    let raw = raw.ok_or(Error::not_found("customer"))?;
+    serde_json::from_str(&raw)
+        .map_err(|e| Error::Internal(format!("customer {id}: bad settings locks: {e}")))
+}
+
+/// Replaces a customer's locks and counts it as a change of the customer.
+pub fn set_locks(conn: &mut DbConn, id: Uuid, locks: &[String], at: Timestamp) -> Result<()> {
+    let raw = serde_json::to_string(locks).map_err(|e| Error::Internal(e.to_string()))?;
+    diesel::update(customers::table.find(id.to_string()))
+        .set((
+            customers::settings_locks.eq(raw),
+            customers::updated_at.eq(to_naive(at)),
+            customers::version.eq(customers::version + 1),
+        ))
+        .execute(conn)
+        .map_err(errors::db)?;
+    Ok(())
+}
+
+/// A page of customers for the billing system, by id (creation order), after `after`,
+/// optionally only those changed since a time.
+pub fn page_for_billing(
+    conn: &mut DbConn,
+    status: Option<CustomerStatus>,
+    changed_since: Option<Timestamp>,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<Customer>> {
+    let mut q = customers::table
+        .select(CustomerRow::as_select())
+        .order(customers::id.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(s) = status {
+        q = q.filter(customers::status.eq(s.as_str()));
+    }
+    if let Some(t) = changed_since {
+        q = q.filter(customers::updated_at.ge(to_naive(t)));
+    }
+    if let Some(a) = after {
+        q = q.filter(customers::id.gt(a.to_string()));
+    }
+    q.load(conn)
+        .map_err(errors::db)?
+        .into_iter()
+        .map(CustomerRow::into_domain)
+        .collect()
 }

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use clientele_domain::access::ProjectRole;
 use clientele_domain::customer::CustomerStatus;
 use clientele_domain::email::Email;
-use clientele_domain::identity::{BillingAccount, User, UserRole};
+use clientele_domain::identity::{User, UserRole};
 use clientele_domain::time::{from_naive, to_naive, Timestamp};
 use clientele_domain::{Error, Result};
 use diesel::prelude::*;
@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::conn::DbConn;
 use crate::errors;
-use crate::schema::{billing_accounts, customers, project_members, refresh_tokens, users};
+use crate::schema::{customers, project_members, refresh_tokens, users};
 
 fn parse_uuid(s: &str, what: &str) -> Result<Uuid> {
     Uuid::parse_str(s).map_err(|_| Error::Internal(format!("stored {what} is not a uuid: {s}")))
@@ -245,40 +245,6 @@ pub fn project_roles(conn: &mut DbConn, user_id: Uuid) -> Result<Vec<(Uuid, Proj
             ))
         })
         .collect()
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = billing_accounts)]
-struct BillingAccountRow {
-    id: String,
-    customer_id: String,
-    name: String,
-    billing_email: String,
-    currency: String,
-    billing_cycle: String,
-    status: String,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
-    version: i64,
-}
-
-pub fn insert_billing_account(conn: &mut DbConn, b: &BillingAccount) -> Result<()> {
-    diesel::insert_into(billing_accounts::table)
-        .values(BillingAccountRow {
-            id: b.id.to_string(),
-            customer_id: b.customer_id.to_string(),
-            name: b.name.clone(),
-            billing_email: b.billing_email.as_str().to_string(),
-            currency: b.currency.clone(),
-            billing_cycle: b.billing_cycle.clone(),
-            status: b.status.clone(),
-            created_at: to_naive(b.created_at),
-            updated_at: to_naive(b.updated_at),
-            version: b.version,
-        })
-        .execute(conn)
-        .map_err(errors::db)?;
-    Ok(())
 }
 
 /// A stored refresh token.

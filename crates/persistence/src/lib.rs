@@ -7,6 +7,8 @@
 //! transaction.
 
 pub mod api_keys;
+pub mod billing_accounts;
+pub mod channels;
 pub mod conn;
 pub mod customers;
 pub mod db;

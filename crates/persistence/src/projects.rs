@@ -218,3 +218,86 @@ pub fn remove_member(conn: &mut DbConn, project_id: Uuid, user_id: Uuid) -> Resu
     .map_err(errors::db)?;
     Ok(n == 1)
 }
+
+/// The projects of a customer, oldest first; `only` narrows to the given ids.
+pub fn list(conn: &mut DbConn, customer_id: Uuid, only: Option<&[Uuid]>) -> Result<Vec<Project>> {
+    let mut q = projects::table
+        .filter(projects::customer_id.eq(customer_id.to_string()))
+        .order((projects::created_at.asc(), projects::id.asc()))
+        .select(Row::as_select())
+        .into_boxed();
+    if let Some(ids) = only {
+        q = q.filter(projects::id.eq_any(ids.iter().map(Uuid::to_string).collect::<Vec<_>>()));
+    }
+    q.load(conn)
+        .map_err(errors::db)?
+        .into_iter()
+        .map(Row::into_domain)
+        .collect()
+}
+
+/// The ids of the projects where a user has a role.
+pub fn ids_with_role(conn: &mut DbConn, user_id: Uuid) -> Result<Vec<Uuid>> {
+    project_members::table
+        .filter(project_members::user_id.eq(user_id.to_string()))
+        .select(project_members::project_id)
+        .load::<String>(conn)
+        .map_err(errors::db)?
+        .iter()
+        .map(|p| uuid(p, "project id"))
+        .collect()
+}
+
+/// Active (not archived) projects of a customer: what `features.max_projects` limits.
+pub fn count_active(conn: &mut DbConn, customer_id: Uuid) -> Result<i64> {
+    projects::table
+        .filter(projects::customer_id.eq(customer_id.to_string()))
+        .filter(projects::status.eq("active"))
+        .count()
+        .get_result(conn)
+        .map_err(errors::db)
+}
+
+/// Saves a changed project if nobody changed it since `loaded_version` was read.
+pub fn update(conn: &mut DbConn, p: &Project, loaded_version: i64) -> Result<()> {
+    let row = Row::from_domain(p)?;
+    let n = diesel::update(
+        projects::table
+            .filter(projects::id.eq(&row.id))
+            .filter(projects::version.eq(loaded_version)),
+    )
+    .set(&row)
+    .execute(conn)
+    .map_err(slug_taken)?;
+    if n == 0 {
+        return Err(Error::Conflict {
+            code: "concurrent_update",
+            detail: "the project was changed by a concurrent request; retry".into(),
+            field: None,
+        });
+    }
+    Ok(())
+}
+
+/// Project members per project of a customer.
+pub fn member_counts(conn: &mut DbConn, customer_id: Uuid) -> Result<Vec<(Uuid, i64)>> {
+    project_members::table
+        .filter(project_members::customer_id.eq(customer_id.to_string()))
+        .group_by(project_members::project_id)
+        .select((project_members::project_id, diesel::dsl::count_star()))
+        .load::<(String, i64)>(conn)
+        .map_err(errors::db)?
+        .into_iter()
+        .map(|(p, n)| Ok((uuid(&p, "project id")?, n)))
+        .collect()
+}
+
+/// Takes the row lock of a project for the rest of the transaction (see
+/// `customers::lock`): concurrent changes queue instead of failing.
+pub fn lock(conn: &mut DbConn, id: Uuid) -> Result<bool> {
+    let n = diesel::update(projects::table.find(id.to_string()))
+        .set(projects::version.eq(projects::version))
+        .execute(conn)
+        .map_err(errors::db)?;
+    Ok(n == 1)
+}

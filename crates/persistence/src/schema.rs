@@ -11,6 +11,7 @@ diesel::table! {
         updated_at -> Timestamp,
         status_changed_at -> Timestamp,
         version -> BigInt,
+        settings_locks -> Text,
     }
 }
 
@@ -117,6 +118,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    channels (id) {
+        id -> Text,
+        customer_id -> Text,
+        project_id -> Text,
+        kind -> Text,
+        name -> Text,
+        settings -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
 diesel::joinable!(users -> customers (customer_id));
 diesel::allow_tables_to_appear_in_same_query!(
     customers,
@@ -127,4 +142,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     project_members,
     refresh_tokens,
     api_keys,
+    channels,
 );

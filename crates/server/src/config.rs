@@ -17,6 +17,9 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub log: LogSettings,
     pub auth: AuthSettings,
+    /// The platform level of settings inheritance, checked against the settings schema.
+    #[serde(default)]
+    pub platform_settings: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -24,7 +24,15 @@ pub fn start(settings: &Settings) -> Result<Started, String> {
     let db = Db::open(&settings.database.url, &settings.db_options())
         .map_err(|e| format!("cannot open the database: {e}"))?;
     let auth = std::sync::Arc::new(settings.auth_service()?);
-    let state = clientele_api::state(db.clone(), auth.clone(), settings.auth.signups_per_hour)?;
+    let platform = std::sync::Arc::new(
+        clientele_tenancy::settings::Platform::new(settings.platform_settings.clone())?,
+    );
+    let state = clientele_api::state(
+        db.clone(),
+        auth.clone(),
+        platform,
+        settings.auth.signups_per_hour,
+    )?;
     let body_limit = settings.server.body_limit_bytes;
     let mut http = HttpServer::new(move || clientele_api::app(state.clone(), body_limit));
     if settings.server.workers > 0 {

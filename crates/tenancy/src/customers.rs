@@ -11,6 +11,10 @@ use clientele_persistence::{customers as repo, events, Db, DbConn};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use crate::settings::{stored_locks, Platform};
+use clientele_domain::settings::Locks;
+use std::sync::Arc;
+
 pub const REASON_MAX: usize = 500;
 
 #[derive(Debug, Clone)]
@@ -57,10 +61,16 @@ fn ensure_email_free(conn: &mut DbConn, email: &Email, except: Option<Uuid>) -> 
 /// Attempts of an update without If-Match that loses a race on PostgreSQL.
 const RETRIES: u32 = 3;
 
-pub async fn create(db: &Db, actor: &Actor, input: NewCustomer) -> Result<Customer> {
+pub async fn create(
+    db: &Db,
+    platform: &Platform,
+    actor: &Actor,
+    input: NewCustomer,
+) -> Result<Customer> {
     require_platform_admin(&actor.principal, "create customers")?;
     let audit = actor.audit();
     let customer = Customer::new(&input.name, &input.email, input.settings)?;
+    platform.validate(&customer.settings, Some("settings"))?;
     db.write(move |conn| {
         ensure_email_free(conn, &customer.email, None)?;
         repo::insert(conn, &customer)?;
@@ -179,6 +189,7 @@ fn settings_event(customer: &Customer) -> EventDraft {
 /// PUT: the body replaces the whole settings object.
 pub async fn replace_settings(
     db: &Db,
+    platform: &Platform,
     actor: &Actor,
     id: Uuid,
     settings: Value,
@@ -187,6 +198,7 @@ pub async fn replace_settings(
     customer_access(&actor.principal, id, Intent::Write)?;
     let settings = clientele_domain::customer::parse_settings(settings, "body")
         .map_err(|e| Error::Validation(vec![e]))?;
+    platform.validate(&settings, None)?;
     modify(db, actor, id, if_match, move |_, customer| {
         if customer.settings == settings {
             return Ok(None);
@@ -200,6 +212,7 @@ pub async fn replace_settings(
 /// PATCH: an RFC 7396 merge patch; `null` removes a key.
 pub async fn patch_settings(
     db: &Db,
+    platform: Arc<Platform>,
     actor: &Actor,
     id: Uuid,
     patch: Value,
@@ -208,6 +221,7 @@ pub async fn patch_settings(
     customer_access(&actor.principal, id, Intent::Write)?;
     modify(db, actor, id, if_match, move |_, customer| {
         let merged = customer.merged_settings(&patch)?;
+        platform.validate(&merged, None)?;
         if merged == customer.settings {
             return Ok(None);
         }
@@ -251,6 +265,46 @@ pub async fn transition(
             "at": customer.status_changed_at,
         });
         Ok(Some(event(customer, action.event_type(), payload)))
+    })
+    .await
+}
+
+/// The keys a customer locked against overrides by its projects and channels.
+pub async fn locks(db: &Db, actor: &Actor, id: Uuid) -> Result<(Locks, i64)> {
+    customer_access(&actor.principal, id, Intent::Read)?;
+    db.read(move |conn| {
+        let version = repo::get(conn, id)?.version;
+        Ok((stored_locks(repo::locks(conn, id)?)?, version))
+    })
+    .await
+}
+
+/// Replaces the locks. Overrides already stored below a new lock stay stored but no
+/// longer count: the effective value of a locked key is always the customer's.
+pub async fn set_locks(
+    db: &Db,
+    actor: &Actor,
+    id: Uuid,
+    keys: Vec<String>,
+    if_match: Option<i64>,
+) -> Result<(Locks, i64)> {
+    customer_access(&actor.principal, id, Intent::Write)?;
+    let locks = Locks::parse(&keys, "locks").map_err(Error::Validation)?;
+    let audit = actor.audit();
+    db.write(move |conn| {
+        if !repo::lock(conn, id)? {
+            return Err(Error::not_found("customer"));
+        }
+        let customer = repo::get(conn, id)?;
+        customer.check_version(if_match)?;
+        let before = stored_locks(repo::locks(conn, id)?)?;
+        if before == locks {
+            return Ok((locks, customer.version));
+        }
+        repo::set_locks(conn, id, locks.keys(), clientele_domain::time::now())?;
+        let payload = json!({"customer_id": id, "locks": locks.keys()});
+        events::append(conn, &event(&customer, "customer.settings_locks_updated", payload), &audit)?;
+        Ok((locks, customer.version + 1))
     })
     .await
 }

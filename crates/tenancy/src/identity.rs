@@ -150,7 +150,7 @@ pub async fn signup(
         let project = Project::default_for(customer.id, billing.id);
         let user = User::new(Some(customer.id), email, name, hash, UserRole::Customer(CustomerRole::Owner));
         customers::insert(conn, &customer)?;
-        repo::insert_billing_account(conn, &billing)?;
+        clientele_persistence::billing_accounts::insert(conn, &billing)?;
         clientele_persistence::projects::insert(conn, &project)?;
         repo::insert_user(conn, &user)?;
         let audit = Audit {

@@ -6,9 +6,13 @@
 
 pub mod api_keys;
 pub mod auth;
+pub mod billing;
+pub mod channels;
 pub mod customers;
 pub mod events;
 pub mod identity;
 pub mod limits;
 pub mod members;
+pub mod projects;
 pub mod scope;
+pub mod settings;

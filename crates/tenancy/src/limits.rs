@@ -3,14 +3,10 @@
 
 use clientele_domain::{Error, Result};
 use clientele_persistence::identity as people;
-use clientele_persistence::{customers, DbConn};
-use serde_json::{Map, Value};
+use clientele_persistence::{customers, projects, DbConn};
 use uuid::Uuid;
 
-/// `features.<key>` of resolved settings, when it is a non-negative integer.
-pub fn limit(settings: &Map<String, Value>, key: &str) -> Option<u64> {
-    settings.get("features")?.get(key)?.as_u64()
-}
+use crate::settings::Platform;
 
 fn reached(key: &str, max: u64, what: &str) -> Error {
     Error::Conflict {
@@ -20,14 +16,34 @@ fn reached(key: &str, max: u64, what: &str) -> Error {
     }
 }
 
-/// Refuses a new member beyond `features.max_users`.
-pub fn check_members(conn: &mut DbConn, customer_id: Uuid) -> Result<()> {
+fn check(
+    conn: &mut DbConn,
+    platform: &Platform,
+    customer_id: Uuid,
+    key: &str,
+    what: &str,
+    count: impl FnOnce(&mut DbConn) -> Result<i64>,
+) -> Result<()> {
     let customer = customers::get(conn, customer_id)?;
-    let Some(max) = limit(&customer.settings, "max_users") else {
+    let Some(max) = platform.limit(&customer.settings, key) else {
         return Ok(());
     };
-    if people::count_members(conn, customer_id)? as u64 >= max {
-        return Err(reached("max_users", max, "members"));
+    if count(conn)?.max(0) as u64 >= max {
+        return Err(reached(key, max, what));
     }
     Ok(())
+}
+
+/// Refuses a new member beyond `features.max_users`.
+pub fn check_members(conn: &mut DbConn, platform: &Platform, customer_id: Uuid) -> Result<()> {
+    check(conn, platform, customer_id, "max_users", "members", |c| {
+        people::count_members(c, customer_id)
+    })
+}
+
+/// Refuses a new (or restored) active project beyond `features.max_projects`.
+pub fn check_projects(conn: &mut DbConn, platform: &Platform, customer_id: Uuid) -> Result<()> {
+    check(conn, platform, customer_id, "max_projects", "projects", |c| {
+        projects::count_active(c, customer_id)
+    })
 }

@@ -19,6 +19,7 @@ use uuid::Uuid;
 use crate::auth::password::check_policy;
 use crate::auth::Passwords;
 use crate::scope;
+use crate::settings::Platform;
 
 #[derive(Debug, Clone)]
 pub struct NewMember {
@@ -107,6 +108,7 @@ pub async fn get(db: &Db, actor: &Actor, customer_id: Uuid, user_id: Uuid) -> Re
 pub async fn add(
     db: &Db,
     passwords: &Passwords,
+    platform: std::sync::Arc<Platform>,
     actor: &Actor,
     customer_id: Uuid,
     input: NewMember,
@@ -142,7 +144,7 @@ pub async fn add(
                 field: Some("email".into()),
             });
         }
-        crate::limits::check_members(conn, customer_id)?;
+        crate::limits::check_members(conn, &platform, customer_id)?;
         let user = User::new(
             Some(customer_id),
             email,

@@ -2,14 +2,34 @@
 //! tenant, look up the caller's project role, and apply the access rule.
 
 use clientele_domain::access::{project_access, Principal, ProjectNeed};
+use clientele_domain::hierarchy::{Channel, ProjectStatus};
 use clientele_domain::identity::Project;
 use clientele_domain::{Error, Result};
-use clientele_persistence::{projects, DbConn};
+use clientele_persistence::{channels, projects, DbConn};
 use uuid::Uuid;
 
 /// Loads project `id` for `need`: another tenant's project is not found, a role too
 /// weak is forbidden, and an archived project refuses changes.
 pub fn project(
+    conn: &mut DbConn,
+    principal: &Principal,
+    id: Uuid,
+    need: ProjectNeed,
+) -> Result<Project> {
+    let project = project_any_status(conn, principal, id, need)?;
+    let writes = matches!(need, ProjectNeed::Manage | ProjectNeed::ContactsWrite);
+    if writes && project.status == ProjectStatus::Archived.as_str() {
+        return Err(Error::Conflict {
+            code: "project_archived",
+            detail: "the project is archived and read-only; restore it first".into(),
+            field: None,
+        });
+    }
+    Ok(project)
+}
+
+/// Like [`project`], also for an archived project (to archive or restore it).
+pub fn project_any_status(
     conn: &mut DbConn,
     principal: &Principal,
     id: Uuid,
@@ -24,14 +44,21 @@ pub fn project(
         _ => None,
     };
     project_access(principal, project.customer_id, id, role, need)?;
-    if project.status == "archived"
-        && matches!(need, ProjectNeed::Manage | ProjectNeed::ContactsWrite)
-    {
-        return Err(Error::Conflict {
-            code: "project_archived",
-            detail: "the project is archived and read-only; restore it first".into(),
-            field: None,
-        });
-    }
     Ok(project)
+}
+
+/// Loads channel `id` and its project for `need`, with the project's rules.
+pub fn channel(
+    conn: &mut DbConn,
+    principal: &Principal,
+    id: Uuid,
+    need: ProjectNeed,
+) -> Result<(Channel, Project)> {
+    let channel = channels::find(conn, principal.tenant(), id)?.ok_or(Error::not_found("channel"))?;
+    let project = project(conn, principal, channel.project_id, need).map_err(|e| match e {
+        // The channel is what was asked for: say so, not "project".
+        Error::NotFound { .. } => Error::not_found("channel"),
+        other => other,
+    })?;
+    Ok((channel, project))
 }

@@ -122,6 +122,7 @@ pub async fn create_customer(
     let body = body.0;
     let customer = uc::create(
         &state.db,
+        &state.platform,
         &caller.actor,
         NewCustomer {
             name: body.name,
@@ -323,7 +324,15 @@ pub async fn replace_settings(
     body: Json<Value>,
 ) -> ApiResult<HttpResponse> {
     let id = path_id(&id, "id")?;
-    let c = uc::replace_settings(&state.db, &caller.actor, id, body.0, if_match.0).await?;
+    let c = uc::replace_settings(
+        &state.db,
+        &state.platform,
+        &caller.actor,
+        id,
+        body.0,
+        if_match.0,
+    )
+    .await?;
     Ok(settings_response(c))
 }
 
@@ -348,7 +357,15 @@ pub async fn patch_settings(
     body: Json<Value>,
 ) -> ApiResult<HttpResponse> {
     let id = path_id(&id, "id")?;
-    let c = uc::patch_settings(&state.db, &caller.actor, id, body.0, if_match.0).await?;
+    let c = uc::patch_settings(
+        &state.db,
+        state.platform.clone(),
+        &caller.actor,
+        id,
+        body.0,
+        if_match.0,
+    )
+    .await?;
     Ok(settings_response(c))
 }
 

@@ -118,6 +118,7 @@ pub async fn add_member(
     let user = uc::add(
         &state.db,
         &state.auth.passwords,
+        state.platform.clone(),
         &caller.actor,
         id,
         NewMember {
