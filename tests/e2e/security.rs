@@ -25,7 +25,7 @@ enum Kind {
     CustomerRead,
     /// Change a customer: its owners and admins, platform admins.
     CustomerWrite,
-    /// Read what only a customer's owners and admins see (its API keys).
+    /// Read what plain members do not see (API keys; billing accounts and usage).
     ManagerRead,
     /// Read a project: owners, admins, billing members, members with a project role.
     ProjectRead,
@@ -109,6 +109,79 @@ const TABLE: &[(&str, &str, Kind)] = &[
         Kind::ProjectWrite,
     ),
     ("GET", "/api/v1/events", Kind::OwnManagerRead),
+    ("GET", "/api/v1/settings/schema", Kind::Public),
+    (
+        "GET",
+        "/api/v1/customers/{id}/settings/locks",
+        Kind::CustomerRead,
+    ),
+    (
+        "PUT",
+        "/api/v1/customers/{id}/settings/locks",
+        Kind::CustomerWrite,
+    ),
+    (
+        "POST",
+        "/api/v1/customers/{id}/projects",
+        Kind::CustomerWrite,
+    ),
+    ("GET", "/api/v1/customers/{id}/projects", Kind::CustomerRead),
+    ("GET", "/api/v1/projects/{pid}", Kind::ProjectRead),
+    ("PATCH", "/api/v1/projects/{pid}", Kind::ProjectWrite),
+    ("DELETE", "/api/v1/projects/{pid}", Kind::ProjectWrite),
+    ("POST", "/api/v1/projects/{pid}/restore", Kind::ProjectWrite),
+    ("GET", "/api/v1/projects/{pid}/settings", Kind::ProjectRead),
+    ("PUT", "/api/v1/projects/{pid}/settings", Kind::ProjectWrite),
+    (
+        "PATCH",
+        "/api/v1/projects/{pid}/settings",
+        Kind::ProjectWrite,
+    ),
+    (
+        "GET",
+        "/api/v1/projects/{pid}/settings/effective",
+        Kind::ProjectRead,
+    ),
+    (
+        "POST",
+        "/api/v1/projects/{pid}/channels",
+        Kind::ProjectWrite,
+    ),
+    ("GET", "/api/v1/projects/{pid}/channels", Kind::ProjectRead),
+    ("GET", "/api/v1/channels/{cid}", Kind::ProjectRead),
+    ("PATCH", "/api/v1/channels/{cid}", Kind::ProjectWrite),
+    ("DELETE", "/api/v1/channels/{cid}", Kind::ProjectWrite),
+    ("GET", "/api/v1/channels/{cid}/settings", Kind::ProjectRead),
+    ("PUT", "/api/v1/channels/{cid}/settings", Kind::ProjectWrite),
+    (
+        "PATCH",
+        "/api/v1/channels/{cid}/settings",
+        Kind::ProjectWrite,
+    ),
+    (
+        "GET",
+        "/api/v1/channels/{cid}/settings/effective",
+        Kind::ProjectRead,
+    ),
+    (
+        "POST",
+        "/api/v1/customers/{id}/billing-accounts",
+        Kind::CustomerWrite,
+    ),
+    (
+        "GET",
+        "/api/v1/customers/{id}/billing-accounts",
+        Kind::ManagerRead,
+    ),
+    ("GET", "/api/v1/billing-accounts/{bid}", Kind::ManagerRead),
+    (
+        "PATCH",
+        "/api/v1/billing-accounts/{bid}",
+        Kind::CustomerWrite,
+    ),
+    ("GET", "/api/v1/customers/{id}/usage", Kind::ManagerRead),
+    ("GET", "/api/v1/billing/customers", Kind::Platform),
+    ("GET", "/api/v1/billing/customers/{id}", Kind::Platform),
 ];
 
 /// The callers, each with the customer its `{id}` resolves to.
@@ -189,6 +262,12 @@ fn body_for(method: &str, path: &str) -> Option<Value> {
             Some(json!({"user_id": Uuid::now_v7(), "role": "viewer"}))
         }
         ("PATCH", "/api/v1/projects/{pid}/members/{user_id}") => Some(json!({"role": "viewer"})),
+        ("PUT", "/api/v1/customers/{id}/settings/locks") => Some(json!({"locks": []})),
+        ("POST", "/api/v1/customers/{id}/projects") => Some(json!({"slug": "new", "name": "New"})),
+        ("POST", "/api/v1/projects/{pid}/channels") => Some(json!({"kind": "sms", "name": "SMS"})),
+        ("POST", "/api/v1/customers/{id}/billing-accounts") => {
+            Some(json!({"name": "B", "billing_email": "b@example.com", "currency": "EUR"}))
+        }
         _ => Some(json!({})),
     }
 }
@@ -200,6 +279,8 @@ struct Ids {
     project: String,
     user: String,
     key: String,
+    billing_account: String,
+    channel: String,
 }
 
 impl Ids {
@@ -209,6 +290,8 @@ impl Ids {
             .replace("{pid}", &self.project)
             .replace("{user_id}", &self.user)
             .replace("{key_id}", &self.key)
+            .replace("{bid}", &self.billing_account)
+            .replace("{cid}", &self.channel)
     }
 }
 
@@ -231,7 +314,24 @@ async fn ids_of(app: &TestApp, signup: &Value) -> Ids {
     )
     .await
     .unwrap();
+    let project = Uuid::parse_str(signup["project"]["id"].as_str().unwrap()).unwrap();
+    let channel = clientele_domain::hierarchy::Channel::new(
+        Uuid::parse_str(&customer).unwrap(),
+        project,
+        clientele_domain::hierarchy::ChannelKind::Email,
+        "Inbox".into(),
+    );
+    let c = channel.clone();
+    app.db
+        .write(move |conn| clientele_persistence::channels::insert(conn, &c))
+        .await
+        .unwrap();
     Ids {
+        billing_account: signup["billing_account"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+        channel: channel.id.to_string(),
         customer,
         project: signup["project"]["id"].as_str().unwrap().to_string(),
         user: signup["user"]["id"].as_str().unwrap().to_string(),

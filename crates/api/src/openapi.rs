@@ -19,6 +19,9 @@ use crate::problem::{Problem, ProblemField};
         (name = "customers", description = "Tenant accounts"),
         (name = "members", description = "The people of a customer and their project roles"),
         (name = "api-keys", description = "Machine credentials of a customer"),
+        (name = "projects", description = "Projects of a customer and their channels"),
+        (name = "settings", description = "Settings inheritance: overrides, locks, effective values, schema"),
+        (name = "billing", description = "Billing accounts and the billing system's view"),
         (name = "events", description = "The event feed and audit log"),
         (name = "ops", description = "Health, readiness, metrics and this document"),
     )
@@ -76,6 +79,8 @@ pub fn register(
                 .configure(crate::routes::customers::configure)
                 .configure(crate::routes::members::configure)
                 .configure(crate::routes::api_keys::configure)
+                .configure(crate::routes::projects::configure)
+                .configure(crate::routes::billing::configure)
                 .configure(crate::routes::events::configure),
         )
 }

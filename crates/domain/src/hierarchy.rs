@@ -163,7 +163,9 @@ pub fn merge_settings(current: &Map<String, Value>, patch: &Value) -> Result<Map
     crate::json::merge_patch(&mut merged, patch);
     match merged {
         Value::Object(map) => Ok(map),
-        _ => Err(Error::Internal("merge patch of an object gave a non-object".into())),
+        _ => Err(Error::Internal(
+            "merge patch of an object gave a non-object".into(),
+        )),
     }
 }
 
@@ -195,7 +197,10 @@ mod tests {
         let err = ChannelKind::parse_field("fax", "kind").unwrap_err();
         assert_eq!(err.field, "kind");
         assert!(err.message.contains("email, sms, chat, web, voice"));
-        assert_eq!(BillingCycle::parse_field(" yearly ", "c").unwrap(), BillingCycle::Yearly);
+        assert_eq!(
+            BillingCycle::parse_field(" yearly ", "c").unwrap(),
+            BillingCycle::Yearly
+        );
     }
 
     #[test]
@@ -203,7 +208,9 @@ mod tests {
         assert!(project_transition("active", ProjectStatus::Archived).is_ok());
         assert!(project_transition("archived", ProjectStatus::Active).is_ok());
         match project_transition("archived", ProjectStatus::Archived) {
-            Err(Error::InvalidTransition { allowed, current, .. }) => {
+            Err(Error::InvalidTransition {
+                allowed, current, ..
+            }) => {
                 assert_eq!(current, "archived");
                 assert_eq!(allowed, ["restore"]);
             }
@@ -215,7 +222,11 @@ mod tests {
     #[test]
     fn settings_merge_and_replace() {
         let current = json!({"a": {"b": 1, "c": 2}, "d": 3});
-        let merged = merge_settings(current.as_object().unwrap(), &json!({"a": {"b": null}, "d": 4})).unwrap();
+        let merged = merge_settings(
+            current.as_object().unwrap(),
+            &json!({"a": {"b": null}, "d": 4}),
+        )
+        .unwrap();
         assert_eq!(Value::Object(merged), json!({"a": {"c": 2}, "d": 4}));
         assert!(merge_settings(&Map::new(), &json!([1])).is_err());
         assert!(settings_object(json!("x")).is_err());
@@ -227,7 +238,10 @@ mod tests {
         assert!(check_version("project", 3, Some(3)).is_ok());
         assert!(matches!(
             check_version("project", 3, Some(2)),
-            Err(Error::PreconditionFailed { current_version: 3, .. })
+            Err(Error::PreconditionFailed {
+                current_version: 3,
+                ..
+            })
         ));
     }
 }

@@ -89,7 +89,10 @@ pub fn find(conn: &mut DbConn, tenant: Option<Uuid>, id: Uuid) -> Result<Option<
 pub fn list(conn: &mut DbConn, customer_id: Uuid) -> Result<Vec<BillingAccount>> {
     billing_accounts::table
         .filter(billing_accounts::customer_id.eq(customer_id.to_string()))
-        .order((billing_accounts::created_at.asc(), billing_accounts::id.asc()))
+        .order((
+            billing_accounts::created_at.asc(),
+            billing_accounts::id.asc(),
+        ))
         .select(Row::as_select())
         .load(conn)
         .map_err(errors::db)?

@@ -24,9 +24,9 @@ pub fn start(settings: &Settings) -> Result<Started, String> {
     let db = Db::open(&settings.database.url, &settings.db_options())
         .map_err(|e| format!("cannot open the database: {e}"))?;
     let auth = std::sync::Arc::new(settings.auth_service()?);
-    let platform = std::sync::Arc::new(
-        clientele_tenancy::settings::Platform::new(settings.platform_settings.clone())?,
-    );
+    let platform = std::sync::Arc::new(clientele_tenancy::settings::Platform::new(
+        settings.platform_settings.clone(),
+    )?);
     let state = clientele_api::state(
         db.clone(),
         auth.clone(),

@@ -31,7 +31,10 @@ fn parse_currency(raw: &str, field: &str) -> std::result::Result<String, FieldEr
     if clientele_domain::currency::is_iso4217(&code) {
         Ok(code)
     } else {
-        Err(FieldError::new(field, "must be an ISO 4217 currency code (e.g. EUR)"))
+        Err(FieldError::new(
+            field,
+            "must be an ISO 4217 currency code (e.g. EUR)",
+        ))
     }
 }
 
@@ -53,19 +56,36 @@ fn event(b: &BillingAccount, event_type: &'static str, payload: Value) -> EventD
     }
 }
 
-pub async fn create(db: &Db, actor: &Actor, customer_id: Uuid, input: AccountInput) -> Result<BillingAccount> {
+pub async fn create(
+    db: &Db,
+    actor: &Actor,
+    customer_id: Uuid,
+    input: AccountInput,
+) -> Result<BillingAccount> {
     billing_access(&actor.principal, customer_id, Intent::Write)?;
     let mut v = Validator::new();
     let name = v.check(parse_name(input.name.as_deref().unwrap_or(""), "name"));
-    let email = v.check(Email::parse(input.billing_email.as_deref().unwrap_or(""), "billing_email"));
-    let currency = v.check(parse_currency(input.currency.as_deref().unwrap_or(""), "currency"));
-    let cycle = v.check(BillingCycle::parse_field(input.billing_cycle.as_deref().unwrap_or("monthly"), "billing_cycle"));
+    let email = v.check(Email::parse(
+        input.billing_email.as_deref().unwrap_or(""),
+        "billing_email",
+    ));
+    let currency = v.check(parse_currency(
+        input.currency.as_deref().unwrap_or(""),
+        "currency",
+    ));
+    let cycle = v.check(BillingCycle::parse_field(
+        input.billing_cycle.as_deref().unwrap_or("monthly"),
+        "billing_cycle",
+    ));
     if input.status.is_some() {
         v.push("status", "a new billing account is always active");
     }
     v.finish()?;
-    let (Some(name), Some(email), Some(currency), Some(cycle)) = (name, email, currency, cycle) else {
-        return Err(Error::Internal("validated billing account input is missing".into()));
+    let (Some(name), Some(email), Some(currency), Some(cycle)) = (name, email, currency, cycle)
+    else {
+        return Err(Error::Internal(
+            "validated billing account input is missing".into(),
+        ));
     };
     let mut account = BillingAccount::default_for(customer_id, email, &currency);
     account.name = name;
@@ -74,7 +94,15 @@ pub async fn create(db: &Db, actor: &Actor, customer_id: Uuid, input: AccountInp
     db.write(move |conn| {
         customers::get(conn, customer_id)?;
         billing_accounts::insert(conn, &account)?;
-        events::append(conn, &event(&account, "billing_account.created", json!({"billing_account": snapshot(&account)})), &audit)?;
+        events::append(
+            conn,
+            &event(
+                &account,
+                "billing_account.created",
+                json!({"billing_account": snapshot(&account)}),
+            ),
+            &audit,
+        )?;
         Ok(account)
     })
     .await
@@ -101,16 +129,38 @@ fn find(conn: &mut DbConn, actor: &Actor, id: Uuid, intent: Intent) -> Result<Bi
 
 pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> Result<BillingAccount> {
     let actor = actor.clone();
-    db.read(move |conn| find(conn, &actor, id, Intent::Read)).await
+    db.read(move |conn| find(conn, &actor, id, Intent::Read))
+        .await
 }
 
-pub async fn update(db: &Db, actor: &Actor, id: Uuid, input: AccountInput, if_match: Option<i64>) -> Result<BillingAccount> {
+pub async fn update(
+    db: &Db,
+    actor: &Actor,
+    id: Uuid,
+    input: AccountInput,
+    if_match: Option<i64>,
+) -> Result<BillingAccount> {
     let mut v = Validator::new();
-    let name = input.name.as_deref().and_then(|n| v.check(parse_name(n, "name")));
-    let email = input.billing_email.as_deref().and_then(|e| v.check(Email::parse(e, "billing_email")));
-    let currency = input.currency.as_deref().and_then(|c| v.check(parse_currency(c, "currency")));
-    let cycle = input.billing_cycle.as_deref().and_then(|c| v.check(BillingCycle::parse_field(c, "billing_cycle")));
-    let status = input.status.as_deref().and_then(|s| v.check(BillingStatus::parse_field(s, "status")));
+    let name = input
+        .name
+        .as_deref()
+        .and_then(|n| v.check(parse_name(n, "name")));
+    let email = input
+        .billing_email
+        .as_deref()
+        .and_then(|e| v.check(Email::parse(e, "billing_email")));
+    let currency = input
+        .currency
+        .as_deref()
+        .and_then(|c| v.check(parse_currency(c, "currency")));
+    let cycle = input
+        .billing_cycle
+        .as_deref()
+        .and_then(|c| v.check(BillingCycle::parse_field(c, "billing_cycle")));
+    let status = input
+        .status
+        .as_deref()
+        .and_then(|s| v.check(BillingStatus::parse_field(s, "status")));
     let actor = actor.clone();
     db.write(move |conn| {
         let mut b = find(conn, &actor, id, Intent::Write)?;
@@ -135,10 +185,12 @@ pub async fn update(db: &Db, actor: &Actor, id: Uuid, input: AccountInput, if_ma
             b.billing_cycle = cycle.as_str().to_string();
         }
         if let Some(status) = status.filter(|s| s.as_str() != b.status) {
-            if status == BillingStatus::Closed && billing_accounts::active_projects(conn, b.id)? > 0 {
+            if status == BillingStatus::Closed && billing_accounts::active_projects(conn, b.id)? > 0
+            {
                 return Err(Error::Conflict {
                     code: "billing_account_in_use",
-                    detail: "active projects bill to this account; move or archive them first".into(),
+                    detail: "active projects bill to this account; move or archive them first"
+                        .into(),
                     field: Some("status".into()),
                 });
             }
@@ -151,7 +203,11 @@ pub async fn update(db: &Db, actor: &Actor, id: Uuid, input: AccountInput, if_ma
         touch(&mut b.updated_at, &mut b.version);
         billing_accounts::update(conn, &b, loaded)?;
         let payload = json!({"billing_account": snapshot(&b), "changed": changed});
-        events::append(conn, &event(&b, "billing_account.updated", payload), &actor.audit())?;
+        events::append(
+            conn,
+            &event(&b, "billing_account.updated", payload),
+            &actor.audit(),
+        )?;
         Ok(b)
     })
     .await
@@ -192,7 +248,8 @@ pub struct BillingView {
 fn view(conn: &mut DbConn, customer: Customer) -> Result<BillingView> {
     let cid = customer.id;
     let members: HashMap<Uuid, i64> = projects::member_counts(conn, cid)?.into_iter().collect();
-    let keys: HashMap<Option<Uuid>, i64> = api_keys::active_counts(conn, cid)?.into_iter().collect();
+    let keys: HashMap<Option<Uuid>, i64> =
+        api_keys::active_counts(conn, cid)?.into_iter().collect();
     let project_usage: Vec<ProjectUsage> = projects::list(conn, cid, None)?
         .into_iter()
         .map(|p| {
@@ -208,7 +265,10 @@ fn view(conn: &mut DbConn, customer: Customer) -> Result<BillingView> {
         .into_iter()
         .map(|account| {
             let mut usage = Usage::default();
-            for p in project_usage.iter().filter(|p| p.project.billing_account_id == account.id) {
+            for p in project_usage
+                .iter()
+                .filter(|p| p.project.billing_account_id == account.id)
+            {
                 usage.projects += p.usage.projects;
                 usage.members += p.usage.members;
                 usage.api_keys += p.usage.api_keys;
@@ -221,7 +281,12 @@ fn view(conn: &mut DbConn, customer: Customer) -> Result<BillingView> {
         members: people::count_members(conn, cid)?,
         api_keys: keys.values().sum(),
     };
-    Ok(BillingView { customer, accounts, projects: project_usage, totals })
+    Ok(BillingView {
+        customer,
+        accounts,
+        projects: project_usage,
+        totals,
+    })
 }
 
 /// `/customers/{id}/usage` and `/billing/customers/{id}`.
@@ -245,7 +310,9 @@ pub struct BillingQuery {
 /// Every customer, for the billing system and platform admins, by creation order.
 pub async fn customers_page(db: &Db, actor: &Actor, q: BillingQuery) -> Result<Vec<BillingView>> {
     if !actor.principal.is_platform_admin() && !actor.principal.has_scope(Scope::BillingRead) {
-        return Err(forbidden("only platform admins and billing keys read every customer's billing"));
+        return Err(forbidden(
+            "only platform admins and billing keys read every customer's billing",
+        ));
     }
     db.read(move |conn| {
         customers::page_for_billing(conn, q.status, q.changed_since, q.after, q.limit)?

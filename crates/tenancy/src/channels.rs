@@ -78,7 +78,15 @@ pub async fn create(
         let mut channel = Channel::new(project.customer_id, project.id, kind, name);
         channel.settings = settings;
         channels::insert(conn, &channel)?;
-        events::append(conn, &event(&channel, "channel.created", json!({"settings": channel.settings})), &audit)?;
+        events::append(
+            conn,
+            &event(
+                &channel,
+                "channel.created",
+                json!({"settings": channel.settings}),
+            ),
+            &audit,
+        )?;
         Ok(channel)
     })
     .await
@@ -90,7 +98,9 @@ fn prefix_fields(e: Error, prefix: &str) -> Error {
         Error::Validation(errors) => Error::Validation(
             errors
                 .into_iter()
-                .map(|f| clientele_domain::FieldError::new(format!("{prefix}.{}", f.field), f.message))
+                .map(|f| {
+                    clientele_domain::FieldError::new(format!("{prefix}.{}", f.field), f.message)
+                })
                 .collect(),
         ),
         other => other,
@@ -112,7 +122,13 @@ pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> Result<Channel> {
         .await
 }
 
-async fn modify<F>(db: &Db, actor: &Actor, id: Uuid, if_match: Option<i64>, change: F) -> Result<Channel>
+async fn modify<F>(
+    db: &Db,
+    actor: &Actor,
+    id: Uuid,
+    if_match: Option<i64>,
+    change: F,
+) -> Result<Channel>
 where
     F: FnOnce(&mut DbConn, &mut Channel) -> Result<Option<EventDraft>> + Send + 'static,
 {
@@ -135,18 +151,30 @@ where
     .await
 }
 
-pub async fn rename(db: &Db, actor: &Actor, id: Uuid, name: Option<String>, if_match: Option<i64>) -> Result<Channel> {
+pub async fn rename(
+    db: &Db,
+    actor: &Actor,
+    id: Uuid,
+    name: Option<String>,
+    if_match: Option<i64>,
+) -> Result<Channel> {
     let name = name
         .as_deref()
         .map(|n| parse_name(n, "name"))
         .transpose()
         .map_err(|e| Error::Validation(vec![e]))?;
-    modify(db, actor, id, if_match, move |_, c| match name.filter(|n| *n != c.name) {
-        Some(name) => {
-            c.name = name.clone();
-            Ok(Some(event(c, "channel.updated", json!({"changed": {"name": name}}))))
+    modify(db, actor, id, if_match, move |_, c| {
+        match name.filter(|n| *n != c.name) {
+            Some(name) => {
+                c.name = name.clone();
+                Ok(Some(event(
+                    c,
+                    "channel.updated",
+                    json!({"changed": {"name": name}}),
+                )))
+            }
+            None => Ok(None),
         }
-        None => Ok(None),
     })
     .await
 }
@@ -182,21 +210,37 @@ pub async fn write_settings(
             return Ok(None);
         }
         c.settings = next;
-        Ok(Some(event(c, "channel.settings_updated", json!({"settings": c.settings}))))
+        Ok(Some(event(
+            c,
+            "channel.settings_updated",
+            json!({"settings": c.settings}),
+        )))
     })
     .await
 }
 
 /// The channel's resolved settings: platform, customer, project, channel.
-pub async fn effective(db: &Db, platform: Arc<Platform>, actor: &Actor, id: Uuid) -> Result<(Channel, Effective)> {
+pub async fn effective(
+    db: &Db,
+    platform: Arc<Platform>,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<(Channel, Effective, clientele_domain::settings::Locks)> {
     let principal = actor.principal.clone();
     db.read(move |conn| {
-        let channel = channels::find(conn, principal.tenant(), id)?.ok_or(Error::not_found("channel"))?;
-        let project = scope::project_any_status(conn, &principal, channel.project_id, ProjectNeed::Read)?;
+        let channel =
+            channels::find(conn, principal.tenant(), id)?.ok_or(Error::not_found("channel"))?;
+        let project =
+            scope::project_any_status(conn, &principal, channel.project_id, ProjectNeed::Read)?;
         let customer = customers::get(conn, project.customer_id)?;
         let locks = locks_of(conn, project.customer_id)?;
-        let eff = platform.effective(&customer.settings, &locks, Some(&project.settings), Some(&channel.settings));
-        Ok((channel, eff))
+        let eff = platform.effective(
+            &customer.settings,
+            &locks,
+            Some(&project.settings),
+            Some(&channel.settings),
+        );
+        Ok((channel, eff, locks))
     })
     .await
 }

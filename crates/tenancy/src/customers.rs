@@ -303,7 +303,11 @@ pub async fn set_locks(
         }
         repo::set_locks(conn, id, locks.keys(), clientele_domain::time::now())?;
         let payload = json!({"customer_id": id, "locks": locks.keys()});
-        events::append(conn, &event(&customer, "customer.settings_locks_updated", payload), &audit)?;
+        events::append(
+            conn,
+            &event(&customer, "customer.settings_locks_updated", payload),
+            &audit,
+        )?;
         Ok((locks, customer.version + 1))
     })
     .await

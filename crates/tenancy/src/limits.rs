@@ -43,7 +43,12 @@ pub fn check_members(conn: &mut DbConn, platform: &Platform, customer_id: Uuid) 
 
 /// Refuses a new (or restored) active project beyond `features.max_projects`.
 pub fn check_projects(conn: &mut DbConn, platform: &Platform, customer_id: Uuid) -> Result<()> {
-    check(conn, platform, customer_id, "max_projects", "projects", |c| {
-        projects::count_active(c, customer_id)
-    })
+    check(
+        conn,
+        platform,
+        customer_id,
+        "max_projects",
+        "projects",
+        |c| projects::count_active(c, customer_id),
+    )
 }

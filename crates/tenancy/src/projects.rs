@@ -12,7 +12,7 @@ use clientele_domain::hierarchy::{
     BillingStatus, ProjectStatus,
 };
 use clientele_domain::identity::Project;
-use clientele_domain::settings::Effective;
+use clientele_domain::settings::{Effective, Locks};
 use clientele_domain::{Error, Result};
 use clientele_persistence::{billing_accounts, customers, events, projects, Db, DbConn};
 use serde_json::{json, Map, Value};
@@ -75,9 +75,9 @@ fn billing_account_of(conn: &mut DbConn, customer_id: Uuid, id: Uuid) -> Result<
 /// exists: a project admin runs the project, not the account.
 fn require_customer_manager(principal: &Principal, what: &str) -> Result<()> {
     match principal.customer_role() {
-        Some(role) if !role.manages_customer() => Err(forbidden(format!(
-            "only owners and admins can {what}"
-        ))),
+        Some(role) if !role.manages_customer() => {
+            Err(forbidden(format!("only owners and admins can {what}")))
+        }
         _ => Ok(()),
     }
 }
@@ -118,7 +118,15 @@ pub async fn create(
         project.slug = slug;
         project.name = name;
         projects::insert(conn, &project)?;
-        events::append(conn, &event(&project, "project.created", json!({"project": snapshot(&project)})), &audit)?;
+        events::append(
+            conn,
+            &event(
+                &project,
+                "project.created",
+                json!({"project": snapshot(&project)}),
+            ),
+            &audit,
+        )?;
         Ok(project)
     })
     .await
@@ -204,11 +212,20 @@ pub async fn update(
     if_match: Option<i64>,
 ) -> Result<Project> {
     let mut v = Validator::new();
-    let slug = input.slug.as_deref().and_then(|s| v.check(parse_slug(s, "slug")));
-    let name = input.name.as_deref().and_then(|n| v.check(parse_name(n, "name")));
+    let slug = input
+        .slug
+        .as_deref()
+        .and_then(|s| v.check(parse_slug(s, "slug")));
+    let name = input
+        .name
+        .as_deref()
+        .and_then(|n| v.check(parse_name(n, "name")));
     v.finish()?;
     if input.billing_account_id.is_some() {
-        require_customer_manager(&actor.principal, "move a project to another billing account")?;
+        require_customer_manager(
+            &actor.principal,
+            "move a project to another billing account",
+        )?;
     }
     modify(db, actor, id, false, if_match, move |conn, p| {
         let mut changed = Map::new();
@@ -220,7 +237,10 @@ pub async fn update(
             changed.insert("name".into(), json!(name));
             p.name = name;
         }
-        if let Some(account) = input.billing_account_id.filter(|a| *a != p.billing_account_id) {
+        if let Some(account) = input
+            .billing_account_id
+            .filter(|a| *a != p.billing_account_id)
+        {
             let account = billing_account_of(conn, p.customer_id, account)?;
             changed.insert("billing_account_id".into(), json!(account));
             p.billing_account_id = account;
@@ -228,7 +248,11 @@ pub async fn update(
         if changed.is_empty() {
             return Ok(None);
         }
-        Ok(Some(event(p, "project.updated", json!({"changed": changed}))))
+        Ok(Some(event(
+            p,
+            "project.updated",
+            json!({"changed": changed}),
+        )))
     })
     .await
 }
@@ -283,7 +307,11 @@ pub async fn write_settings(
             return Ok(None);
         }
         p.settings = next;
-        Ok(Some(event(p, "project.settings_updated", json!({"settings": p.settings}))))
+        Ok(Some(event(
+            p,
+            "project.settings_updated",
+            json!({"settings": p.settings}),
+        )))
     })
     .await
 }
@@ -294,14 +322,14 @@ pub async fn effective(
     platform: Arc<Platform>,
     actor: &Actor,
     id: Uuid,
-) -> Result<(Project, Effective)> {
+) -> Result<(Project, Effective, Locks)> {
     let principal = actor.principal.clone();
     db.read(move |conn| {
         let p = scope::project_any_status(conn, &principal, id, ProjectNeed::Read)?;
         let customer = customers::get(conn, p.customer_id)?;
         let locks = stored_locks(customers::locks(conn, p.customer_id)?)?;
         let eff = platform.effective(&customer.settings, &locks, Some(&p.settings), None);
-        Ok((p, eff))
+        Ok((p, eff, locks))
     })
     .await
 }

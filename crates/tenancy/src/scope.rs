@@ -54,7 +54,8 @@ pub fn channel(
     id: Uuid,
     need: ProjectNeed,
 ) -> Result<(Channel, Project)> {
-    let channel = channels::find(conn, principal.tenant(), id)?.ok_or(Error::not_found("channel"))?;
+    let channel =
+        channels::find(conn, principal.tenant(), id)?.ok_or(Error::not_found("channel"))?;
     let project = project(conn, principal, channel.project_id, need).map_err(|e| match e {
         // The channel is what was asked for: say so, not "project".
         Error::NotFound { .. } => Error::not_found("channel"),

@@ -127,7 +127,10 @@ mod tests {
         let p = Platform::new(map(json!({"features": {"max_projects": 3}}))).unwrap();
         assert_eq!(p.limit(&Map::new(), "max_projects"), Some(3));
         assert_eq!(
-            p.limit(&map(json!({"features": {"max_projects": 5}})), "max_projects"),
+            p.limit(
+                &map(json!({"features": {"max_projects": 5}})),
+                "max_projects"
+            ),
             Some(5)
         );
         assert_eq!(p.limit(&Map::new(), "max_users"), None);

@@ -474,7 +474,67 @@ pub async fn deactivate_customer(
     change_status(&state, caller, &id, StatusAction::Deactivate, body.0).await
 }
 
+/// Keys locked by the customer: no project or channel may override them.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LocksBody {
+    /// Dotted keys, e.g. `security.require_2fa`.
+    #[schema(example = json!(["security.require_2fa"]))]
+    pub locks: Vec<String>,
+}
+
+fn locks_response(locks: clientele_domain::settings::Locks, version: i64) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(version)))
+        .json(LocksBody {
+            locks: locks.keys().to_vec(),
+        })
+}
+
+/// The keys the customer locked against overrides below it.
+#[utoipa::path(
+    tag = "settings",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Customer id")),
+    responses((status = 200, description = "The locks", body = LocksBody), ReadErrors, AuthErrors)
+)]
+#[get("/customers/{id}/settings/locks")]
+pub async fn get_locks(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = path_id(&id, "id")?;
+    let (locks, version) = uc::locks(&state.db, &caller.actor, id).await?;
+    Ok(locks_response(locks, version))
+}
+
+/// Replace the locks. A locked key's effective value is always the customer's, and
+/// projects and channels that try to override it get 422 naming the key.
+#[utoipa::path(
+    tag = "settings",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Customer id"),
+           ("If-Match" = Option<String>, Header, description = "ETag of the customer")),
+    request_body = LocksBody,
+    responses((status = 200, description = "The locks", body = LocksBody), UpdateErrors, AuthErrors)
+)]
+#[put("/customers/{id}/settings/locks")]
+pub async fn put_locks(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    if_match: IfMatch,
+    body: Json<LocksBody>,
+) -> ApiResult<HttpResponse> {
+    let id = path_id(&id, "id")?;
+    let (locks, version) =
+        uc::set_locks(&state.db, &caller.actor, id, body.0.locks, if_match.0).await?;
+    Ok(locks_response(locks, version))
+}
+
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(get_locks).service(put_locks);
     cfg.service(create_customer)
         .service(list_customers)
         .service(get_customer)
