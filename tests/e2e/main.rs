@@ -4,6 +4,7 @@
 mod auth;
 mod customers;
 mod events;
+mod hierarchy;
 mod members;
 mod openapi;
 mod platform;
