@@ -128,7 +128,7 @@ async fn owners_read_their_feed_in_order_and_resume() {
 /// event exactly once. On PostgreSQL this is where ids become visible out of order.
 #[actix_web::test]
 async fn a_following_reader_misses_and_repeats_nothing_under_concurrent_writes() {
-    let app = std::sync::Arc::new(spawn_app().await);
+    let app = std::rc::Rc::new(spawn_app().await);
     let mut customers = Vec::new();
     for i in 0..6 {
         customers.push(s(&app

@@ -575,7 +575,7 @@ async fn billing_accounts_limits_usage_and_suspension() {
         .iter()
         .map(|c| s(&c["customer_id"]))
         .collect();
-    assert_eq!(ids, [cid.clone()]);
+    assert_eq!(ids, std::slice::from_ref(&cid));
     app.post(&format!("/api/v1/customers/{cid}/activate"), &json!({}))
         .await;
     let res = call(
