@@ -31,7 +31,9 @@ fn every_operation_documents_its_errors() {
         for (method, op) in item.as_object().unwrap() {
             let responses = op["responses"].as_object().unwrap();
             assert!(!responses.is_empty(), "{method} {path}");
-            if path.starts_with("/api/") {
+            // Served from memory: nothing about the request can make it fail.
+            let infallible = path == "/api/v1/settings/schema";
+            if path.starts_with("/api/") && !infallible {
                 let has_problem = responses.iter().any(|(code, r)| {
                     code.starts_with('4') && r["content"].get("application/problem+json").is_some()
                 });
