@@ -9,3 +9,4 @@ mod openapi;
 mod platform;
 mod security;
 mod support;
+mod webhooks;

@@ -109,6 +109,37 @@ const TABLE: &[(&str, &str, Kind)] = &[
         Kind::ProjectWrite,
     ),
     ("GET", "/api/v1/events", Kind::OwnManagerRead),
+    ("GET", "/api/v1/customers/{id}/webhooks", Kind::ManagerRead),
+    (
+        "POST",
+        "/api/v1/customers/{id}/webhooks",
+        Kind::CustomerWrite,
+    ),
+    (
+        "GET",
+        "/api/v1/customers/{id}/webhooks/{wid}",
+        Kind::ManagerRead,
+    ),
+    (
+        "PATCH",
+        "/api/v1/customers/{id}/webhooks/{wid}",
+        Kind::CustomerWrite,
+    ),
+    (
+        "DELETE",
+        "/api/v1/customers/{id}/webhooks/{wid}",
+        Kind::CustomerWrite,
+    ),
+    (
+        "GET",
+        "/api/v1/customers/{id}/webhooks/{wid}/deliveries",
+        Kind::ManagerRead,
+    ),
+    (
+        "POST",
+        "/api/v1/customers/{id}/webhooks/{wid}/deliveries/{did}/replay",
+        Kind::CustomerWrite,
+    ),
 ];
 
 /// The callers, each with the customer its `{id}` resolves to.
@@ -189,6 +220,10 @@ fn body_for(method: &str, path: &str) -> Option<Value> {
             Some(json!({"user_id": Uuid::now_v7(), "role": "viewer"}))
         }
         ("PATCH", "/api/v1/projects/{pid}/members/{user_id}") => Some(json!({"role": "viewer"})),
+        ("POST", "/api/v1/customers/{id}/webhooks") => {
+            Some(json!({"url": "http://127.0.0.1:9/hook"}))
+        }
+        ("PATCH", "/api/v1/customers/{id}/webhooks/{wid}") => Some(json!({"enabled": false})),
         _ => Some(json!({})),
     }
 }
@@ -200,6 +235,8 @@ struct Ids {
     project: String,
     user: String,
     key: String,
+    webhook: String,
+    delivery: String,
 }
 
 impl Ids {
@@ -209,6 +246,8 @@ impl Ids {
             .replace("{pid}", &self.project)
             .replace("{user_id}", &self.user)
             .replace("{key_id}", &self.key)
+            .replace("{wid}", &self.webhook)
+            .replace("{did}", &self.delivery)
     }
 }
 
@@ -231,11 +270,35 @@ async fn ids_of(app: &TestApp, signup: &Value) -> Ids {
     )
     .await
     .unwrap();
+    // A webhook so that its routes find one (disabled: nothing to deliver).
+    let operator = clientele_domain::access::Actor {
+        principal: clientele_domain::access::Principal::PlatformAdmin {
+            user_id: Uuid::now_v7(),
+        },
+        request_id: None,
+    };
+    let (webhook, _) = clientele_tenancy::webhooks::create(
+        &app.db,
+        clientele_tenancy::webhooks::TargetPolicy {
+            allow_private_targets: true,
+        },
+        &operator,
+        Uuid::parse_str(&customer).unwrap(),
+        clientele_tenancy::webhooks::NewWebhook {
+            url: "http://127.0.0.1:9/hook".into(),
+            enabled: Some(false),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     Ids {
         customer,
         project: signup["project"]["id"].as_str().unwrap().to_string(),
         user: signup["user"]["id"].as_str().unwrap().to_string(),
         key: key.id.to_string(),
+        webhook: webhook.id.to_string(),
+        delivery: Uuid::now_v7().to_string(),
     }
 }
 

@@ -20,6 +20,7 @@ use crate::problem::{Problem, ProblemField};
         (name = "members", description = "The people of a customer and their project roles"),
         (name = "api-keys", description = "Machine credentials of a customer"),
         (name = "events", description = "The event feed and audit log"),
+        (name = "webhooks", description = "Signed delivery of a customer's events to its URLs"),
         (name = "ops", description = "Health, readiness, metrics and this document"),
     )
 )]
@@ -76,7 +77,8 @@ pub fn register(
                 .configure(crate::routes::customers::configure)
                 .configure(crate::routes::members::configure)
                 .configure(crate::routes::api_keys::configure)
-                .configure(crate::routes::events::configure),
+                .configure(crate::routes::events::configure)
+                .configure(crate::routes::webhooks::configure),
         )
 }
 

@@ -12,3 +12,4 @@ pub mod identity;
 pub mod limits;
 pub mod members;
 pub mod scope;
+pub mod webhooks;

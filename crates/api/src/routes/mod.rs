@@ -5,3 +5,4 @@ pub mod docs;
 pub mod events;
 pub mod members;
 pub mod ops;
+pub mod webhooks;
