@@ -387,58 +387,68 @@ pub async fn active_targets(db: &Db) -> Result<Vec<Target>> {
 /// the next event of its feed. Nothing while the customer is not active or the webhook
 /// is disabled: its position stays, so delivery resumes where it stopped.
 pub async fn next_delivery(db: &Db, webhook_id: Uuid) -> Result<Option<(Target, Delivery, Event)>> {
-    db.write(move |conn| {
-        let Some(target) = repo::active_target(conn, webhook_id)? else {
-            return Ok(None);
-        };
-        let w = &target.webhook;
-        let at = now();
-        let pending = repo::pending(conn, webhook_id)?;
-        let in_progress = pending.iter().any(|d| d.position > w.position);
-        let due = pending
-            .into_iter()
-            .find(|d| d.next_attempt_at.is_none_or(|t| t <= at));
-        let delivery = match due {
-            Some(d) => d,
-            None if in_progress => return Ok(None),
-            None => {
-                let next = events::feed(
-                    conn,
-                    &FeedQuery {
-                        tenant: Some(w.customer_id),
-                        after: w.position,
-                        types: w.event_types.clone(),
-                        limit: 1,
-                    },
-                )?;
-                let Some(event) = next.into_iter().next() else {
-                    return Ok(None);
-                };
-                let d = Delivery {
-                    id: clientele_domain::new_id(),
-                    webhook_id,
-                    customer_id: w.customer_id,
-                    event_id: event.id,
-                    position: event.position(),
-                    event_type: event.event_type.clone(),
-                    status: DeliveryStatus::Pending,
-                    attempts: 0,
-                    next_attempt_at: Some(at),
-                    last_status: None,
-                    last_error: None,
-                    created_at: at,
-                    updated_at: at,
-                    delivered_at: None,
-                };
-                repo::insert_delivery(conn, &d)?;
-                return Ok(Some((target, d, event)));
+    // Looking is a read: an idle webhook costs the (SQLite) writer nothing. Only one task
+    // serves a webhook at a time, so nobody else inserts its next delivery meanwhile.
+    let found = db
+        .read(move |conn| {
+            let Some(target) = repo::active_target(conn, webhook_id)? else {
+                return Ok(None);
+            };
+            let w = &target.webhook;
+            let at = now();
+            let pending = repo::pending(conn, webhook_id)?;
+            let in_progress = pending.iter().any(|d| d.position > w.position);
+            let due = pending
+                .into_iter()
+                .find(|d| d.next_attempt_at.is_none_or(|t| t <= at));
+            if let Some(d) = due {
+                let event = events::find(conn, w.customer_id, d.event_id)?
+                    .ok_or_else(|| Error::Internal(format!("delivery {}: event is gone", d.id)))?;
+                return Ok(Some((target, d, event, false)));
             }
-        };
-        let event = events::find(conn, w.customer_id, delivery.event_id)?
-            .ok_or_else(|| Error::Internal(format!("delivery {}: event is gone", delivery.id)))?;
-        Ok(Some((target, delivery, event)))
-    })
-    .await
+            if in_progress {
+                return Ok(None);
+            }
+            let next = events::feed(
+                conn,
+                &FeedQuery {
+                    tenant: Some(w.customer_id),
+                    after: w.position,
+                    types: w.event_types.clone(),
+                    limit: 1,
+                },
+            )?;
+            let Some(event) = next.into_iter().next() else {
+                return Ok(None);
+            };
+            let d = Delivery {
+                id: clientele_domain::new_id(),
+                webhook_id,
+                customer_id: w.customer_id,
+                event_id: event.id,
+                position: event.position(),
+                event_type: event.event_type.clone(),
+                status: DeliveryStatus::Pending,
+                attempts: 0,
+                next_attempt_at: Some(at),
+                last_status: None,
+                last_error: None,
+                created_at: at,
+                updated_at: at,
+                delivered_at: None,
+            };
+            Ok(Some((target, d, event, true)))
+        })
+        .await?;
+    let Some((target, delivery, event, is_new)) = found else {
+        return Ok(None);
+    };
+    if is_new {
+        let d = delivery.clone();
+        db.write(move |conn| repo::insert_delivery(conn, &d))
+            .await?;
+    }
+    Ok(Some((target, delivery, event)))
 }
 
 /// The JSON body of a delivery.
