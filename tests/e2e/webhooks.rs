@@ -609,3 +609,55 @@ async fn the_secret_is_shown_once_and_other_tenants_see_nothing() {
         actix_web::rt::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// https targets speak TLS (rustls in the default build): a listener that is not a TLS
+/// server sees a ClientHello, and the failed handshake is logged as the attempt's error.
+#[actix_web::test]
+async fn https_targets_are_reached_over_tls() {
+    use std::io::Read;
+
+    let app = spawn_app().await;
+    let acme = app.signup("Acme", "owner@acme.com").await;
+    let cid = s(&acme["customer"]["id"]);
+    let owner = s(&acme["access_token"]);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let first_bytes = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        conn.set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let mut buf = [0u8; 5];
+        conn.read_exact(&mut buf).unwrap();
+        buf
+    });
+    let res = create_webhook(
+        &app,
+        &owner,
+        &cid,
+        json!({"url": format!("https://127.0.0.1:{port}/hook")}),
+    )
+    .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    let wid = s(&res.body["id"]);
+    let start = Instant::now();
+    while !first_bytes.is_finished() {
+        assert!(
+            start.elapsed() < DEADLINE,
+            "no connection to the https target"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    let hello = first_bytes.join().unwrap();
+    // A TLS record of type handshake (22), version 3.x.
+    assert_eq!((hello[0], hello[1]), (22, 3), "{hello:?}");
+    let start = Instant::now();
+    loop {
+        let log = deliveries(&app, &owner, &cid, &wid).await;
+        if let Some(e) = log.first().and_then(|d| d["last_error"].as_str()) {
+            assert!(!e.contains("whsec_"), "{e}");
+            break;
+        }
+        assert!(start.elapsed() < DEADLINE, "no attempt logged: {log:?}");
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+}
