@@ -406,6 +406,8 @@ async fn failed_attempts_are_retried_logged_and_replayable() {
         assert!(start.elapsed() < DEADLINE, "replay not recorded: {d}");
         actix_web::rt::time::sleep(Duration::from_millis(50)).await;
     }
+    // The replay is in the audit trail.
+    events_since_creation_of(&app, &cid, &wid, "webhook.delivery_replayed").await;
     // Unknown delivery: 404.
     let res = app
         .json_as(

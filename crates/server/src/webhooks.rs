@@ -76,7 +76,8 @@ impl WebhookWorker {
         })
     }
 
-    /// Asks the worker to end and waits for it (at most one request timeout).
+    /// Asks the worker to end and waits for it. Requests in flight are abandoned; their
+    /// deliveries are still pending and are sent again after the next start.
     pub fn stop(mut self) {
         let _ = self.stop.send(true);
         if let Some(t) = self.thread.take() {

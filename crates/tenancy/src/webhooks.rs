@@ -26,6 +26,9 @@ use uuid::Uuid;
 
 pub const SECRET_PREFIX: &str = "whsec_";
 
+/// How long a target's name may take to resolve.
+const RESOLVE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Which targets webhooks may point at (config `webhooks.allow_private_targets`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TargetPolicy {
@@ -72,10 +75,14 @@ pub async fn resolve_target(
     let addrs: Vec<SocketAddr> = match parsed.host() {
         Some(url::Host::Ipv4(ip)) => vec![SocketAddr::new(ip.into(), port)],
         Some(url::Host::Ipv6(ip)) => vec![SocketAddr::new(ip.into(), port)],
-        Some(url::Host::Domain(name)) => tokio::net::lookup_host((name, port))
-            .await
-            .map_err(|_| format!("the host `{name}` does not resolve"))?
-            .collect(),
+        Some(url::Host::Domain(name)) => {
+            match tokio::time::timeout(RESOLVE_TIMEOUT, tokio::net::lookup_host((name, port))).await
+            {
+                Ok(Ok(addrs)) => addrs.collect(),
+                Ok(Err(_)) => return Err(format!("the host `{name}` does not resolve")),
+                Err(_) => return Err(format!("the host `{name}` did not resolve in time")),
+            }
+        }
         None => return Err("must name a host".into()),
     };
     if addrs.is_empty() {
@@ -351,8 +358,9 @@ pub async fn replay(
     delivery_id: Uuid,
 ) -> Result<Delivery> {
     key_access(&actor.principal, customer_id, Intent::Write)?;
+    let audit = actor.audit();
     db.write(move |conn| {
-        repo::find(conn, customer_id, id)?.ok_or(Error::not_found("webhook"))?;
+        let w = repo::find(conn, customer_id, id)?.ok_or(Error::not_found("webhook"))?;
         let mut d = repo::find_delivery(conn, customer_id, id, delivery_id)?
             .ok_or(Error::not_found("delivery"))?;
         if d.status == DeliveryStatus::Pending {
@@ -364,6 +372,14 @@ pub async fn replay(
         d.next_attempt_at = Some(at);
         d.updated_at = at.max(d.updated_at);
         repo::save_delivery(conn, &d)?;
+        // The audit trail: who sent an event to an outside URL again.
+        append(
+            conn,
+            "webhook.delivery_replayed",
+            &w,
+            json!({"webhook_id": w.id, "delivery_id": d.id, "event_id": d.event_id}),
+            &audit,
+        )?;
         Ok(d)
     })
     .await
