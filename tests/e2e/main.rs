@@ -10,3 +10,4 @@ mod openapi;
 mod platform;
 mod security;
 mod support;
+mod webhooks;

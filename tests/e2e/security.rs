@@ -182,6 +182,37 @@ const TABLE: &[(&str, &str, Kind)] = &[
     ("GET", "/api/v1/customers/{id}/usage", Kind::ManagerRead),
     ("GET", "/api/v1/billing/customers", Kind::Platform),
     ("GET", "/api/v1/billing/customers/{id}", Kind::Platform),
+    ("GET", "/api/v1/customers/{id}/webhooks", Kind::ManagerRead),
+    (
+        "POST",
+        "/api/v1/customers/{id}/webhooks",
+        Kind::CustomerWrite,
+    ),
+    (
+        "GET",
+        "/api/v1/customers/{id}/webhooks/{wid}",
+        Kind::ManagerRead,
+    ),
+    (
+        "PATCH",
+        "/api/v1/customers/{id}/webhooks/{wid}",
+        Kind::CustomerWrite,
+    ),
+    (
+        "DELETE",
+        "/api/v1/customers/{id}/webhooks/{wid}",
+        Kind::CustomerWrite,
+    ),
+    (
+        "GET",
+        "/api/v1/customers/{id}/webhooks/{wid}/deliveries",
+        Kind::ManagerRead,
+    ),
+    (
+        "POST",
+        "/api/v1/customers/{id}/webhooks/{wid}/deliveries/{did}/replay",
+        Kind::CustomerWrite,
+    ),
 ];
 
 /// The callers, each with the customer its `{id}` resolves to.
@@ -263,6 +294,10 @@ fn body_for(method: &str, path: &str) -> Option<Value> {
         }
         ("PATCH", "/api/v1/projects/{pid}/members/{user_id}") => Some(json!({"role": "viewer"})),
         ("PUT", "/api/v1/customers/{id}/settings/locks") => Some(json!({"locks": []})),
+        ("POST", "/api/v1/customers/{id}/webhooks") => {
+            Some(json!({"url": "http://127.0.0.1:9/hook"}))
+        }
+        ("PATCH", "/api/v1/customers/{id}/webhooks/{wid}") => Some(json!({"enabled": false})),
         ("POST", "/api/v1/customers/{id}/projects") => Some(json!({"slug": "new", "name": "New"})),
         ("POST", "/api/v1/projects/{pid}/channels") => Some(json!({"kind": "sms", "name": "SMS"})),
         ("POST", "/api/v1/customers/{id}/billing-accounts") => {
@@ -281,6 +316,8 @@ struct Ids {
     key: String,
     billing_account: String,
     channel: String,
+    webhook: String,
+    delivery: String,
 }
 
 impl Ids {
@@ -292,6 +329,8 @@ impl Ids {
             .replace("{key_id}", &self.key)
             .replace("{bid}", &self.billing_account)
             .replace("{cid}", &self.channel)
+            .replace("{wid}", &self.webhook)
+            .replace("{did}", &self.delivery)
     }
 }
 
@@ -326,7 +365,31 @@ async fn ids_of(app: &TestApp, signup: &Value) -> Ids {
         .write(move |conn| clientele_persistence::channels::insert(conn, &c))
         .await
         .unwrap();
+    // A webhook so that its routes find one (disabled: nothing to deliver).
+    let operator = clientele_domain::access::Actor {
+        principal: clientele_domain::access::Principal::PlatformAdmin {
+            user_id: Uuid::now_v7(),
+        },
+        request_id: None,
+    };
+    let (webhook, _) = clientele_tenancy::webhooks::create(
+        &app.db,
+        clientele_tenancy::webhooks::TargetPolicy {
+            allow_private_targets: true,
+        },
+        &operator,
+        Uuid::parse_str(&customer).unwrap(),
+        clientele_tenancy::webhooks::NewWebhook {
+            url: "http://127.0.0.1:9/hook".into(),
+            enabled: Some(false),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     Ids {
+        webhook: webhook.id.to_string(),
+        delivery: Uuid::now_v7().to_string(),
         billing_account: signup["billing_account"]["id"]
             .as_str()
             .unwrap()

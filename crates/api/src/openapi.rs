@@ -23,6 +23,7 @@ use crate::problem::{Problem, ProblemField};
         (name = "settings", description = "Settings inheritance: overrides, locks, effective values, schema"),
         (name = "billing", description = "Billing accounts and the billing system's view"),
         (name = "events", description = "The event feed and audit log"),
+        (name = "webhooks", description = "Signed delivery of a customer's events to its URLs"),
         (name = "ops", description = "Health, readiness, metrics and this document"),
     )
 )]
@@ -81,7 +82,8 @@ pub fn register(
                 .configure(crate::routes::api_keys::configure)
                 .configure(crate::routes::projects::configure)
                 .configure(crate::routes::billing::configure)
-                .configure(crate::routes::events::configure),
+                .configure(crate::routes::events::configure)
+                .configure(crate::routes::webhooks::configure),
         )
 }
 

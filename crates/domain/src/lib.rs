@@ -20,6 +20,7 @@ pub mod json;
 pub mod phone;
 pub mod settings;
 pub mod time;
+pub mod webhook;
 
 pub use audit::Audit;
 pub use error::{Error, FieldError, Result};

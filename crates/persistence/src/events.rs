@@ -116,6 +116,19 @@ pub fn for_subject(conn: &mut DbConn, subject: Uuid, limit: i64) -> Result<Vec<E
         .collect()
 }
 
+/// One event of a tenant by id (the webhook worker loads the event a delivery sends).
+pub fn find(conn: &mut DbConn, tenant: Uuid, id: Uuid) -> Result<Option<Event>> {
+    events::table
+        .filter(events::id.eq(id.to_string()))
+        .filter(events::customer_id.eq(tenant.to_string()))
+        .select(EventRow::as_select())
+        .first(conn)
+        .optional()
+        .map_err(errors::db)?
+        .map(EventRow::into_event)
+        .transpose()
+}
+
 /// A position in the feed: events are ordered by (transaction, sequence).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct FeedPosition {

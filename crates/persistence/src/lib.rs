@@ -18,6 +18,7 @@ pub mod identity;
 pub mod migrations;
 pub mod projects;
 pub mod schema;
+pub mod webhooks;
 mod writer;
 
 pub use conn::{Backend, DatabaseUrl, DbConn};

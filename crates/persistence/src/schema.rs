@@ -144,3 +144,45 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     channels,
 );
+
+diesel::table! {
+    webhooks (id) {
+        id -> Text,
+        customer_id -> Text,
+        url -> Text,
+        event_types -> Text,
+        secret -> Text,
+        description -> Nullable<Text>,
+        enabled -> Bool,
+        cursor_tx -> BigInt,
+        cursor_seq -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        webhook_id -> Text,
+        customer_id -> Text,
+        event_id -> Text,
+        event_tx -> BigInt,
+        event_seq -> BigInt,
+        event_type -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Nullable<Timestamp>,
+        last_status -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+diesel::joinable!(webhooks -> customers (customer_id));
+diesel::allow_tables_to_appear_in_same_query!(webhooks, webhook_deliveries);
+diesel::allow_tables_to_appear_in_same_query!(webhooks, customers);

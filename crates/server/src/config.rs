@@ -20,6 +20,18 @@ pub struct Settings {
     /// The platform level of settings inheritance, checked against the settings schema.
     #[serde(default)]
     pub platform_settings: serde_json::Map<String, serde_json::Value>,
+    pub webhooks: WebhookSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSettings {
+    pub allow_private_targets: bool,
+    pub poll_interval_ms: u64,
+    pub max_attempts: u32,
+    pub backoff_base_ms: u64,
+    pub backoff_cap_ms: u64,
+    pub request_timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -177,6 +189,13 @@ impl Settings {
                 return Err(format!("invalid configuration: key `auth.keys` ({}): give exactly one of private_key_pem and private_key_file", k.kid));
             }
         }
+        let w = &self.webhooks;
+        if w.poll_interval_ms == 0 || w.max_attempts == 0 || w.request_timeout_ms == 0 {
+            return Err("invalid configuration: key `webhooks`: poll_interval_ms, max_attempts and request_timeout_ms must be at least 1".into());
+        }
+        if w.backoff_cap_ms < w.backoff_base_ms {
+            return Err("invalid configuration: key `webhooks.backoff_cap_ms` must be at least webhooks.backoff_base_ms".into());
+        }
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .map_err(|e| format!("invalid configuration: key `log.level`: {e}"))?;
         Ok(())
@@ -258,6 +277,7 @@ mod tests {
         assert_eq!(s.server.bind.to_string(), "127.0.0.1:8080");
         assert_eq!(s.database.url, "sqlite://data/clientele.db");
         assert_eq!(s.log.format, LogFormat::Text);
+        assert!(!s.webhooks.allow_private_targets);
     }
 
     #[test]
@@ -301,6 +321,12 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.contains("database.url"), "{e}");
+        let s = load(
+            &[("CLIENTELE__WEBHOOKS__ALLOW_PRIVATE_TARGETS", "true")],
+            Overrides::default(),
+        )
+        .unwrap();
+        assert!(s.webhooks.allow_private_targets);
         let e = load(&[("CLIENTELE__LOG__FORMAT", "xml")], Overrides::default()).unwrap_err();
         assert!(e.contains("log.format"), "{e}");
     }

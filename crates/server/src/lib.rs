@@ -1,6 +1,7 @@
 //! The `clientele` server: configuration, start-up and the pieces the CLI runs.
 
 pub mod config;
+pub mod webhooks;
 
 use std::net::SocketAddr;
 
@@ -16,6 +17,8 @@ pub struct Started {
     pub addr: SocketAddr,
     pub db: Db,
     pub auth: std::sync::Arc<clientele_tenancy::identity::AuthService>,
+    /// The webhook delivery worker; `stop()` it after the server has finished.
+    pub webhooks: webhooks::WebhookWorker,
 }
 
 /// Opens the database (applying migrations if configured), binds and builds the server.
@@ -34,7 +37,11 @@ pub fn start(settings: &Settings) -> Result<Started, String> {
         settings.auth.signups_per_hour,
     )?;
     let body_limit = settings.server.body_limit_bytes;
-    let mut http = HttpServer::new(move || clientele_api::app(state.clone(), body_limit));
+    let worker_config = webhooks::WorkerConfig::from_settings(&settings.webhooks);
+    let target_policy = actix_web::web::Data::new(worker_config.policy);
+    let mut http = HttpServer::new(move || {
+        clientele_api::app(state.clone(), body_limit).app_data(target_policy.clone())
+    });
     if settings.server.workers > 0 {
         http = http.workers(settings.server.workers);
     }
@@ -46,11 +53,13 @@ pub fn start(settings: &Settings) -> Result<Started, String> {
         .first()
         .copied()
         .ok_or_else(|| "the server bound no address".to_string())?;
+    let webhooks = webhooks::WebhookWorker::start(db.clone(), worker_config)?;
     Ok(Started {
         server: http.run(),
         addr,
         db,
         auth,
+        webhooks,
     })
 }
 

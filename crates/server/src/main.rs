@@ -173,10 +173,12 @@ fn serve(settings: &Settings) -> Result<(), String> {
             "listening on http://{}/ (API docs at /docs)",
             started.addr
         );
-        started
+        let result = started
             .server
             .await
-            .map_err(|e| format!("server stopped with an error: {e}"))
+            .map_err(|e| format!("server stopped with an error: {e}"));
+        started.webhooks.stop();
+        result
     })
 }
 

@@ -16,3 +16,4 @@ pub mod members;
 pub mod projects;
 pub mod scope;
 pub mod settings;
+pub mod webhooks;

@@ -87,6 +87,8 @@ pub struct TestApp {
     pub admin_token: String,
     client: awc::Client,
     handle: actix_web::dev::ServerHandle,
+    /// The webhook worker; dropping it stops it.
+    _webhooks: clientele::webhooks::WebhookWorker,
     _test_db: TestDb,
 }
 
@@ -144,6 +146,15 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         ("CLIENTELE__SERVER__WORKERS".into(), "1".into()),
         ("CLIENTELE__DATABASE__POOL_SIZE".into(), "4".into()),
         ("CLIENTELE__LOG__LEVEL".into(), "warn".into()),
+        // Tests deliver webhooks to receivers on 127.0.0.1, quickly.
+        (
+            "CLIENTELE__WEBHOOKS__ALLOW_PRIVATE_TARGETS".into(),
+            "true".into(),
+        ),
+        ("CLIENTELE__WEBHOOKS__POLL_INTERVAL_MS".into(), "50".into()),
+        ("CLIENTELE__WEBHOOKS__BACKOFF_BASE_MS".into(), "50".into()),
+        ("CLIENTELE__WEBHOOKS__BACKOFF_CAP_MS".into(), "400".into()),
+        ("CLIENTELE__WEBHOOKS__MAX_ATTEMPTS".into(), "4".into()),
     ];
     vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let config_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../config");
@@ -182,6 +193,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
             .timeout(std::time::Duration::from_secs(30))
             .finish(),
         handle,
+        _webhooks: started.webhooks,
         _test_db: test_db,
     }
 }

@@ -7,3 +7,4 @@ pub mod events;
 pub mod members;
 pub mod ops;
 pub mod projects;
+pub mod webhooks;
