@@ -420,7 +420,7 @@ pub async fn next_delivery(db: &Db, webhook_id: Uuid) -> Result<Option<(Target, 
             if let Some(d) = due {
                 let event = events::find(conn, w.customer_id, d.event_id)?
                     .ok_or_else(|| Error::Internal(format!("delivery {}: event is gone", d.id)))?;
-                return Ok(Some((target, d, event, false)));
+                return Ok(still_active(conn, webhook_id)?.then_some((target, d, event, false)));
             }
             if in_progress {
                 return Ok(None);
@@ -453,7 +453,7 @@ pub async fn next_delivery(db: &Db, webhook_id: Uuid) -> Result<Option<(Target, 
                 updated_at: at,
                 delivered_at: None,
             };
-            Ok(Some((target, d, event, true)))
+            Ok(still_active(conn, webhook_id)?.then_some((target, d, event, true)))
         })
         .await?;
     let Some((target, delivery, event, is_new)) = found else {
@@ -465,6 +465,13 @@ pub async fn next_delivery(db: &Db, webhook_id: Uuid) -> Result<Option<(Target, 
             .await?;
     }
     Ok(Some((target, delivery, event)))
+}
+
+/// Checked after the event was read: each statement sees its own snapshot, so an event
+/// written while the customer was suspended could otherwise be picked up by a read that
+/// saw the customer active just before the suspension.
+fn still_active(conn: &mut clientele_persistence::DbConn, webhook_id: Uuid) -> Result<bool> {
+    Ok(repo::active_target(conn, webhook_id)?.is_some())
 }
 
 /// The JSON body of a delivery.
