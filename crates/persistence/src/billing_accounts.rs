@@ -112,14 +112,7 @@ pub fn update(conn: &mut DbConn, b: &BillingAccount, loaded_version: i64) -> Res
     .set(&row)
     .execute(conn)
     .map_err(errors::db)?;
-    if n == 0 {
-        return Err(Error::Conflict {
-            code: "concurrent_update",
-            detail: "the billing account was changed by a concurrent request; retry".into(),
-            field: None,
-        });
-    }
-    Ok(())
+    errors::one_updated(n, "billing account")
 }
 
 /// Active projects billed to an account: a closed account may have none.

@@ -107,14 +107,7 @@ pub fn update(conn: &mut DbConn, c: &Channel, loaded_version: i64) -> Result<()>
     .set(&row)
     .execute(conn)
     .map_err(errors::db)?;
-    if n == 0 {
-        return Err(Error::Conflict {
-            code: "concurrent_update",
-            detail: "the channel was changed by a concurrent request; retry".into(),
-            field: None,
-        });
-    }
-    Ok(())
+    errors::one_updated(n, "channel")
 }
 
 pub fn delete(conn: &mut DbConn, id: Uuid) -> Result<bool> {

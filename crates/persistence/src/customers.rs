@@ -171,14 +171,7 @@ pub fn update(conn: &mut DbConn, customer: &Customer, loaded_version: i64) -> Re
     .set(&row)
     .execute(conn)
     .map_err(email_taken)?;
-    if n == 0 {
-        return Err(Error::Conflict {
-            code: "concurrent_update",
-            detail: "the customer was changed by a concurrent request; retry".into(),
-            field: None,
-        });
-    }
-    Ok(())
+    errors::one_updated(n, "customer")
 }
 
 /// The keys a customer locked against overrides below it (stored as a JSON array).

@@ -25,3 +25,16 @@ pub fn unique(e: DieselError, field: &str, code: &'static str, detail: &str) -> 
         other => db(other),
     }
 }
+
+/// The row count of an UPDATE guarded by the version read earlier: zero rows means a
+/// concurrent writer changed the row first (PostgreSQL), which callers retry or report.
+pub fn one_updated(n: usize, entity: &str) -> clientele_domain::Result<()> {
+    if n == 0 {
+        return Err(Error::Conflict {
+            code: "concurrent_update",
+            detail: format!("the {entity} was changed by a concurrent request; retry"),
+            field: None,
+        });
+    }
+    Ok(())
+}

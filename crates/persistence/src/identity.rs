@@ -371,14 +371,7 @@ pub fn update_user(conn: &mut DbConn, user: &User, loaded_version: i64) -> Resul
     ))
     .execute(conn)
     .map_err(errors::db)?;
-    if n == 0 {
-        return Err(Error::Conflict {
-            code: "concurrent_update",
-            detail: "the member was changed by a concurrent request; retry".into(),
-            field: None,
-        });
-    }
-    Ok(())
+    errors::one_updated(n, "member")
 }
 
 /// Removes a person of this customer; their project roles and refresh tokens go with

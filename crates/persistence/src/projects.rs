@@ -269,14 +269,7 @@ pub fn update(conn: &mut DbConn, p: &Project, loaded_version: i64) -> Result<()>
     .set(&row)
     .execute(conn)
     .map_err(slug_taken)?;
-    if n == 0 {
-        return Err(Error::Conflict {
-            code: "concurrent_update",
-            detail: "the project was changed by a concurrent request; retry".into(),
-            field: None,
-        });
-    }
-    Ok(())
+    errors::one_updated(n, "project")
 }
 
 /// Project members per project of a customer.
