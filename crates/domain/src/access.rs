@@ -9,84 +9,45 @@ use uuid::Uuid;
 use crate::customer::CustomerStatus;
 use crate::error::{Error, Result};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum CustomerRole {
-    // Declared weakest first: `>=` compares privilege.
-    Member,
-    Billing,
-    Admin,
-    Owner,
+text_enum! {
+    /// A person's role in a customer. Declared weakest first: `>=` compares privilege.
+    #[derive(PartialOrd, Ord)]
+    pub enum CustomerRole {
+        Member = "member",
+        Billing = "billing",
+        Admin = "admin",
+        Owner = "owner",
+    }
 }
 
 impl CustomerRole {
-    pub const ALL: [CustomerRole; 4] = [Self::Owner, Self::Admin, Self::Billing, Self::Member];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Owner => "owner",
-            Self::Admin => "admin",
-            Self::Billing => "billing",
-            Self::Member => "member",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-
     /// Owners and admins manage the customer, its settings and its people.
     pub fn manages_customer(self) -> bool {
         matches!(self, Self::Owner | Self::Admin)
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ProjectRole {
-    Viewer,
-    Agent,
-    ProjectAdmin,
-}
-
-impl ProjectRole {
-    pub const ALL: [ProjectRole; 3] = [Self::ProjectAdmin, Self::Agent, Self::Viewer];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::ProjectAdmin => "project_admin",
-            Self::Agent => "agent",
-            Self::Viewer => "viewer",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.as_str() == s)
+text_enum! {
+    /// A person's role in one project, weakest first.
+    #[derive(PartialOrd, Ord)]
+    pub enum ProjectRole {
+        Viewer = "viewer",
+        Agent = "agent",
+        ProjectAdmin = "project_admin",
     }
 }
 
-/// API key scopes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Scope {
-    /// Platform-wide read of tenant status and usage (the billing system).
-    BillingRead,
-    ContactsRead,
-    ContactsWrite,
+text_enum! {
+    /// API key scopes.
+    pub enum Scope {
+        /// Platform-wide read of tenant status and usage (the billing system).
+        BillingRead = "billing:read",
+        ContactsRead = "contacts:read",
+        ContactsWrite = "contacts:write",
+    }
 }
 
 impl Scope {
-    pub const ALL: [Scope; 3] = [Self::BillingRead, Self::ContactsRead, Self::ContactsWrite];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::BillingRead => "billing:read",
-            Self::ContactsRead => "contacts:read",
-            Self::ContactsWrite => "contacts:write",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-
     /// Platform scopes belong to keys without a customer; the others to a customer's key.
     pub fn is_platform(self) -> bool {
         matches!(self, Self::BillingRead)
@@ -570,13 +531,13 @@ mod tests {
 
     #[test]
     fn roles_parse_and_order() {
-        for r in CustomerRole::ALL {
+        for &r in CustomerRole::ALL {
             assert_eq!(CustomerRole::parse(r.as_str()), Some(r));
         }
-        for r in ProjectRole::ALL {
+        for &r in ProjectRole::ALL {
             assert_eq!(ProjectRole::parse(r.as_str()), Some(r));
         }
-        for s in Scope::ALL {
+        for &s in Scope::ALL {
             assert_eq!(Scope::parse(s.as_str()), Some(s));
         }
         assert!(CustomerRole::Owner > CustomerRole::Admin);

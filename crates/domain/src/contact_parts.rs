@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::cards::contains_card_number;
 use crate::contact::{
-    merge, merge_required, missing_values, optional, parse_line, parse_text, set, text_enum,
+    merge, merge_required, missing_values, optional, parse_line, parse_text, set,
 };
 use crate::customer::Changes;
 use crate::error::{Error, FieldError, Result, Validator};
@@ -661,19 +661,6 @@ pub struct Order {
     pub ordered_at: Timestamp,
 }
 
-/// An ISO 4217 code by shape (three letters), upper-cased.
-pub fn parse_currency(raw: &str, field: &str) -> std::result::Result<String, FieldError> {
-    let code = raw.trim().to_ascii_uppercase();
-    if crate::currency::is_iso4217(&code) {
-        Ok(code)
-    } else {
-        Err(FieldError::new(
-            field,
-            "must be a three-letter ISO 4217 currency code (e.g. EUR)",
-        ))
-    }
-}
-
 impl Order {
     /// `now` bounds `ordered_at` and is its default.
     pub fn parse(input: OrderInput, now: Timestamp) -> Result<Order> {
@@ -690,7 +677,9 @@ impl Order {
             Some(a) => Ok(a),
         });
         let currency = v.check(required(
-            optional(input.currency.as_deref(), |s| parse_currency(s, "currency")),
+            optional(input.currency.as_deref(), |s| {
+                crate::currency::parse_currency(s, "currency")
+            }),
             "currency",
         ));
         let ordered_at = v.check(not_in_future(
@@ -1124,7 +1113,10 @@ mod tests {
             ["order_id", "amount", "currency", "ordered_at"]
         );
         for bad in ["", "E1R", "€€€", "US"] {
-            assert!(parse_currency(bad, "currency").is_err(), "{bad}");
+            assert!(
+                crate::currency::parse_currency(bad, "currency").is_err(),
+                "{bad}"
+            );
         }
         let defaulted = OrderInput {
             order_id: Some("o-1".into()),

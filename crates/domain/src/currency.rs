@@ -49,6 +49,19 @@ pub fn is_iso4217(code: &str) -> bool {
     CODES.binary_search(&code).is_ok()
 }
 
+/// A currency field: trimmed, upper-cased, and on the ISO 4217 list.
+pub fn parse_currency(raw: &str, field: &str) -> Result<String, crate::FieldError> {
+    let code = raw.trim().to_ascii_uppercase();
+    if is_iso4217(&code) {
+        Ok(code)
+    } else {
+        Err(crate::FieldError::new(
+            field,
+            "must be a three-letter ISO 4217 currency code (e.g. EUR)",
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

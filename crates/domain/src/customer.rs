@@ -197,20 +197,7 @@ impl Customer {
 
     /// The settings after an RFC 7396 merge patch; the result must stay an object.
     pub fn merged_settings(&self, patch: &Value) -> Result<Map<String, Value>> {
-        if !patch.is_object() {
-            return Err(Error::validation(
-                "body",
-                "a settings merge patch must be a JSON object",
-            ));
-        }
-        let mut merged = Value::Object(self.settings.clone());
-        crate::json::merge_patch(&mut merged, patch);
-        match merged {
-            Value::Object(map) => Ok(map),
-            _ => Err(Error::Internal(
-                "merge patch of an object gave a non-object".into(),
-            )),
-        }
+        crate::hierarchy::merge_settings(&self.settings, patch)
     }
 
     /// Moves the status through the lifecycle, or explains which actions are allowed.
@@ -236,13 +223,7 @@ impl Customer {
 
     /// Rejects a stale `If-Match` version.
     pub fn check_version(&self, expected: Option<i64>) -> Result<()> {
-        match expected {
-            Some(v) if v != self.version => Err(Error::PreconditionFailed {
-                entity: "customer",
-                current_version: self.version,
-            }),
-            _ => Ok(()),
-        }
+        crate::hierarchy::check_version("customer", self.version, expected)
     }
 
     fn touch(&mut self) {

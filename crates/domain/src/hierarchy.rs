@@ -38,48 +38,20 @@ pub fn parse_slug(raw: &str, field: &str) -> std::result::Result<String, FieldEr
     Ok(slug.to_string())
 }
 
-/// Declares a closed set of wire names with parsing that lists the allowed values.
-macro_rules! names {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            pub fn parse(s: &str) -> Option<Self> {
-                Self::ALL.iter().copied().find(|v| v.as_str() == s)
-            }
-
-            pub fn parse_field(s: &str, field: &str) -> std::result::Result<Self, FieldError> {
-                Self::parse(s.trim()).ok_or_else(|| {
-                    let known: Vec<&str> = Self::ALL.iter().map(|v| v.as_str()).collect();
-                    FieldError::new(field, format!("must be one of: {}", known.join(", ")))
-                })
-            }
-        }
-    };
-}
-
-names!(
+text_enum! {
     /// A project is worked in while active; archived, it is read-only until restored.
-    ProjectStatus { Active => "active", Archived => "archived" }
-);
-names!(
-    ChannelKind { Email => "email", Sms => "sms", Chat => "chat", Web => "web", Voice => "voice" }
-);
-names!(
-    BillingCycle { Monthly => "monthly", Yearly => "yearly" }
-);
-names!(
+    pub enum ProjectStatus { Active = "active", Archived = "archived" }
+}
+text_enum! {
+    pub enum ChannelKind { Email = "email", Sms = "sms", Chat = "chat", Web = "web", Voice = "voice" }
+}
+text_enum! {
+    pub enum BillingCycle { Monthly = "monthly", Yearly = "yearly" }
+}
+text_enum! {
     /// A closed account takes no projects.
-    BillingStatus { Active => "active", Closed => "closed" }
-);
+    pub enum BillingStatus { Active = "active", Closed = "closed" }
+}
 
 /// Archive and restore of a project.
 pub fn project_transition(current: &str, to: ProjectStatus) -> Result<()> {

@@ -182,20 +182,13 @@ pub fn check_role_change(
 impl User {
     /// Refuses a stale `If-Match`.
     pub fn check_version(&self, expected: Option<i64>) -> crate::Result<()> {
-        match expected {
-            Some(v) if v != self.version => Err(crate::Error::PreconditionFailed {
-                entity: "member",
-                current_version: self.version,
-            }),
-            _ => Ok(()),
-        }
+        crate::hierarchy::check_version("member", self.version, expected)
     }
 
     /// Records a change; `revokes_tokens` for a new role or password, so that tokens
     /// issued before it stop working.
     pub fn touch(&mut self, revokes_tokens: bool) {
-        self.updated_at = now().max(self.updated_at);
-        self.version += 1;
+        crate::hierarchy::touch(&mut self.updated_at, &mut self.version);
         if revokes_tokens {
             self.token_version += 1;
         }

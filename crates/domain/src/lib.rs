@@ -3,6 +3,9 @@
 //! Nothing here does IO: no database, no HTTP. Every rule that decides whether a change
 //! is allowed lives here so that the API, the CLI and the tests all obey the same one.
 
+#[macro_use]
+mod names;
+
 pub mod access;
 pub mod audit;
 pub mod cards;

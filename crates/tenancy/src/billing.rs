@@ -11,7 +11,7 @@ use clientele_domain::event::EventDraft;
 use clientele_domain::hierarchy::{check_version, touch, BillingCycle, BillingStatus};
 use clientele_domain::identity::{BillingAccount, Project};
 use clientele_domain::time::Timestamp;
-use clientele_domain::{Error, FieldError, Result};
+use clientele_domain::{Error, Result};
 use clientele_persistence::identity as people;
 use clientele_persistence::{api_keys, billing_accounts, customers, events, projects, Db, DbConn};
 use serde_json::{json, Map, Value};
@@ -24,18 +24,6 @@ pub struct AccountInput {
     pub currency: Option<String>,
     pub billing_cycle: Option<String>,
     pub status: Option<String>,
-}
-
-fn parse_currency(raw: &str, field: &str) -> std::result::Result<String, FieldError> {
-    let code = raw.trim().to_ascii_uppercase();
-    if clientele_domain::currency::is_iso4217(&code) {
-        Ok(code)
-    } else {
-        Err(FieldError::new(
-            field,
-            "must be an ISO 4217 currency code (e.g. EUR)",
-        ))
-    }
 }
 
 pub fn snapshot(b: &BillingAccount) -> Value {
@@ -69,7 +57,7 @@ pub async fn create(
         input.billing_email.as_deref().unwrap_or(""),
         "billing_email",
     ));
-    let currency = v.check(parse_currency(
+    let currency = v.check(clientele_domain::currency::parse_currency(
         input.currency.as_deref().unwrap_or(""),
         "currency",
     ));
@@ -152,7 +140,7 @@ pub async fn update(
     let currency = input
         .currency
         .as_deref()
-        .and_then(|c| v.check(parse_currency(c, "currency")));
+        .and_then(|c| v.check(clientele_domain::currency::parse_currency(c, "currency")));
     let cycle = input
         .billing_cycle
         .as_deref()

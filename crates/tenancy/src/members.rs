@@ -39,26 +39,6 @@ pub struct MemberChanges {
     pub current_password: Option<String>,
 }
 
-fn parse_customer_role(
-    raw: &str,
-    field: &str,
-) -> std::result::Result<CustomerRole, clientele_domain::FieldError> {
-    CustomerRole::parse(raw).ok_or_else(|| {
-        let known: Vec<&str> = CustomerRole::ALL.iter().map(|r| r.as_str()).collect();
-        clientele_domain::FieldError::new(field, format!("must be one of: {}", known.join(", ")))
-    })
-}
-
-fn parse_project_role(
-    raw: &str,
-    field: &str,
-) -> std::result::Result<ProjectRole, clientele_domain::FieldError> {
-    ProjectRole::parse(raw).ok_or_else(|| {
-        let known: Vec<&str> = ProjectRole::ALL.iter().map(|r| r.as_str()).collect();
-        clientele_domain::FieldError::new(field, format!("must be one of: {}", known.join(", ")))
-    })
-}
-
 fn member_event(
     event_type: &'static str,
     user: &User,
@@ -120,7 +100,7 @@ pub async fn add(
         .check(parse_person_name(input.name.as_deref(), "name"))
         .flatten();
     v.check(check_policy(&input.password, "password"));
-    let role = v.check(parse_customer_role(&input.role, "role"));
+    let role = v.check(CustomerRole::parse_field(&input.role, "role"));
     v.finish()?;
     let (Some(email), Some(role)) = (email, role) else {
         return Err(Error::Internal("validated member input is missing".into()));
@@ -191,7 +171,7 @@ pub async fn update(
     let role = changes
         .role
         .as_deref()
-        .and_then(|r| v.check(parse_customer_role(r, "role")));
+        .and_then(|r| v.check(CustomerRole::parse_field(r, "role")));
     if let Some(p) = &changes.password {
         v.check(check_policy(p, "password"));
         if is_self && changes.current_password.is_none() {
@@ -368,7 +348,7 @@ pub async fn add_to_project(
     user_id: Uuid,
     role: &str,
 ) -> Result<ProjectMember> {
-    let role = parse_project_role(role, "role").map_err(|e| Error::Validation(vec![e]));
+    let role = ProjectRole::parse_field(role, "role").map_err(|e| Error::Validation(vec![e]));
     let (principal, audit) = (actor.principal.clone(), actor.audit());
     db.write(move |conn| {
         // Access first: a stranger learns nothing from a validation error.
@@ -404,7 +384,7 @@ pub async fn change_project_role(
     user_id: Uuid,
     role: &str,
 ) -> Result<ProjectMember> {
-    let role = parse_project_role(role, "role").map_err(|e| Error::Validation(vec![e]));
+    let role = ProjectRole::parse_field(role, "role").map_err(|e| Error::Validation(vec![e]));
     let (principal, audit) = (actor.principal.clone(), actor.audit());
     db.write(move |conn| {
         // Access first: a stranger learns nothing from a validation error.
