@@ -41,16 +41,12 @@ struct Row {
     revoked_at: Option<NaiveDateTime>,
 }
 
-fn uuid(s: &str) -> Result<Uuid> {
-    Uuid::parse_str(s).map_err(|_| Error::Internal(format!("stored id is not a uuid: {s}")))
-}
-
 impl Row {
     fn into_key(self) -> Result<ApiKey> {
         Ok(ApiKey {
-            id: uuid(&self.id)?,
-            customer_id: self.customer_id.as_deref().map(uuid).transpose()?,
-            project_id: self.project_id.as_deref().map(uuid).transpose()?,
+            id: errors::stored_id(&self.id, "id")?,
+            customer_id: self.customer_id.as_deref().map(|s| errors::stored_id(s, "id")).transpose()?,
+            project_id: self.project_id.as_deref().map(|s| errors::stored_id(s, "id")).transpose()?,
             scopes: serde_json::from_str(&self.scopes)
                 .map_err(|_| Error::Internal(format!("api key {}: bad scopes", self.id)))?,
             name: self.name,
@@ -134,6 +130,6 @@ pub fn active_counts(conn: &mut DbConn, customer_id: Uuid) -> Result<Vec<(Option
         .load::<(Option<String>, i64)>(conn)
         .map_err(errors::db)?
         .into_iter()
-        .map(|(p, n)| Ok((p.as_deref().map(uuid).transpose()?, n)))
+        .map(|(p, n)| Ok((p.as_deref().map(|s| errors::stored_id(s, "id")).transpose()?, n)))
         .collect()
 }

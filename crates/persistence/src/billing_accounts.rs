@@ -10,7 +10,6 @@ use uuid::Uuid;
 
 use crate::conn::DbConn;
 use crate::errors;
-use crate::projects::uuid;
 use crate::schema::{billing_accounts, projects};
 
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
@@ -46,8 +45,8 @@ impl Row {
 
     fn into_domain(self) -> Result<BillingAccount> {
         Ok(BillingAccount {
-            id: uuid(&self.id, "billing account id")?,
-            customer_id: uuid(&self.customer_id, "customer id")?,
+            id: errors::stored_id(&self.id, "billing account id")?,
+            customer_id: errors::stored_id(&self.customer_id, "customer id")?,
             billing_email: Email::parse(&self.billing_email, "billing_email")
                 .map_err(|_| Error::Internal(format!("billing account {}: bad email", self.id)))?,
             name: self.name,

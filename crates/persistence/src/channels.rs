@@ -9,7 +9,6 @@ use uuid::Uuid;
 
 use crate::conn::DbConn;
 use crate::errors;
-use crate::projects::uuid;
 use crate::schema::channels;
 
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
@@ -44,9 +43,9 @@ impl Row {
 
     fn into_domain(self) -> Result<Channel> {
         Ok(Channel {
-            id: uuid(&self.id, "channel id")?,
-            customer_id: uuid(&self.customer_id, "customer id")?,
-            project_id: uuid(&self.project_id, "project id")?,
+            id: errors::stored_id(&self.id, "channel id")?,
+            customer_id: errors::stored_id(&self.customer_id, "customer id")?,
+            project_id: errors::stored_id(&self.project_id, "project id")?,
             kind: ChannelKind::parse(&self.kind)
                 .ok_or_else(|| Error::Internal(format!("channel {}: bad kind", self.id)))?,
             settings: serde_json::from_str(&self.settings)

@@ -38,3 +38,9 @@ pub fn one_updated(n: usize, entity: &str) -> clientele_domain::Result<()> {
     }
     Ok(())
 }
+
+/// An id read back from the database: not a UUID means a bug or corruption, not input.
+pub(crate) fn stored_id(s: &str, what: &str) -> clientele_domain::Result<uuid::Uuid> {
+    uuid::Uuid::parse_str(s)
+        .map_err(|_| Error::Internal(format!("stored {what} is not a uuid: {s}")))
+}

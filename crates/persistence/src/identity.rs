@@ -15,10 +15,6 @@ use crate::conn::DbConn;
 use crate::errors;
 use crate::schema::{customers, project_members, refresh_tokens, users};
 
-fn parse_uuid(s: &str, what: &str) -> Result<Uuid> {
-    Uuid::parse_str(s).map_err(|_| Error::Internal(format!("stored {what} is not a uuid: {s}")))
-}
-
 #[derive(Debug, Queryable, Selectable, Insertable)]
 #[diesel(table_name = users)]
 struct UserRow {
@@ -52,11 +48,11 @@ impl UserRow {
 
     fn into_domain(self) -> Result<User> {
         Ok(User {
-            id: parse_uuid(&self.id, "user id")?,
+            id: errors::stored_id(&self.id, "user id")?,
             customer_id: self
                 .customer_id
                 .as_deref()
-                .map(|c| parse_uuid(c, "customer id"))
+                .map(|c| errors::stored_id(c, "customer id"))
                 .transpose()?,
             email: Email::parse(&self.email, "email")
                 .map_err(|_| Error::Internal(format!("user {}: bad email", self.id)))?,
@@ -176,7 +172,7 @@ pub fn auth_state(conn: &mut DbConn, user_id: Uuid) -> Result<Option<AuthState>>
                 .ok_or_else(|| Error::Internal(format!("user {user_id}: bad role")))?,
             customer_id: customer_id
                 .as_deref()
-                .map(|c| parse_uuid(c, "customer id"))
+                .map(|c| errors::stored_id(c, "customer id"))
                 .transpose()?,
             tenant_status: status.as_deref().and_then(CustomerStatus::parse),
         })
@@ -239,7 +235,7 @@ pub fn project_roles(conn: &mut DbConn, user_id: Uuid) -> Result<Vec<(Uuid, Proj
     rows.into_iter()
         .map(|(p, r)| {
             Ok((
-                parse_uuid(&p, "project id")?,
+                errors::stored_id(&p, "project id")?,
                 ProjectRole::parse(&r)
                     .ok_or_else(|| Error::Internal(format!("bad project role {r}")))?,
             ))

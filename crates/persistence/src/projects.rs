@@ -14,10 +14,6 @@ use crate::conn::DbConn;
 use crate::errors;
 use crate::schema::{project_members, projects};
 
-pub(crate) fn uuid(s: &str, what: &str) -> Result<Uuid> {
-    Uuid::parse_str(s).map_err(|_| Error::Internal(format!("stored {what} is not a uuid: {s}")))
-}
-
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = projects)]
 struct Row {
@@ -52,9 +48,9 @@ impl Row {
 
     fn into_domain(self) -> Result<Project> {
         Ok(Project {
-            id: uuid(&self.id, "project id")?,
-            customer_id: uuid(&self.customer_id, "customer id")?,
-            billing_account_id: uuid(&self.billing_account_id, "billing account id")?,
+            id: errors::stored_id(&self.id, "project id")?,
+            customer_id: errors::stored_id(&self.customer_id, "customer id")?,
+            billing_account_id: errors::stored_id(&self.billing_account_id, "billing account id")?,
             settings: serde_json::from_str(&self.settings)
                 .map_err(|e| Error::Internal(format!("project {}: bad settings: {e}", self.id)))?,
             slug: self.slug,
@@ -143,8 +139,8 @@ struct MemberRow {
 impl MemberRow {
     fn into_domain(self) -> Result<Membership> {
         Ok(Membership {
-            project_id: uuid(&self.project_id, "project id")?,
-            user_id: uuid(&self.user_id, "user id")?,
+            project_id: errors::stored_id(&self.project_id, "project id")?,
+            user_id: errors::stored_id(&self.user_id, "user id")?,
             role: parse_role(&self.role)?,
             created_at: from_naive(self.created_at),
         })
@@ -244,7 +240,7 @@ pub fn ids_with_role(conn: &mut DbConn, user_id: Uuid) -> Result<Vec<Uuid>> {
         .load::<String>(conn)
         .map_err(errors::db)?
         .iter()
-        .map(|p| uuid(p, "project id"))
+        .map(|p| errors::stored_id(p, "project id"))
         .collect()
 }
 
@@ -281,7 +277,7 @@ pub fn member_counts(conn: &mut DbConn, customer_id: Uuid) -> Result<Vec<(Uuid, 
         .load::<(String, i64)>(conn)
         .map_err(errors::db)?
         .into_iter()
-        .map(|(p, n)| Ok((uuid(&p, "project id")?, n)))
+        .map(|(p, n)| Ok((errors::stored_id(&p, "project id")?, n)))
         .collect()
 }
 

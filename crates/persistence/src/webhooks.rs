@@ -46,16 +46,12 @@ struct Row {
     version: i64,
 }
 
-fn uuid(s: &str) -> Result<Uuid> {
-    Uuid::parse_str(s).map_err(|_| Error::Internal(format!("stored id is not a uuid: {s}")))
-}
-
 impl Row {
     /// The webhook and its signing secret.
     fn into_parts(self) -> Result<(Webhook, String)> {
         let webhook = Webhook {
-            id: uuid(&self.id)?,
-            customer_id: uuid(&self.customer_id)?,
+            id: errors::stored_id(&self.id, "id")?,
+            customer_id: errors::stored_id(&self.customer_id, "id")?,
             event_types: serde_json::from_str(&self.event_types)
                 .map_err(|_| Error::Internal(format!("webhook {}: bad event_types", self.id)))?,
             url: self.url,
@@ -324,10 +320,10 @@ impl DeliveryRow {
 
     fn into_domain(self) -> Result<Delivery> {
         Ok(Delivery {
-            id: uuid(&self.id)?,
-            webhook_id: uuid(&self.webhook_id)?,
-            customer_id: uuid(&self.customer_id)?,
-            event_id: uuid(&self.event_id)?,
+            id: errors::stored_id(&self.id, "id")?,
+            webhook_id: errors::stored_id(&self.webhook_id, "id")?,
+            customer_id: errors::stored_id(&self.customer_id, "id")?,
+            event_id: errors::stored_id(&self.event_id, "id")?,
             position: FeedPosition {
                 tx_id: self.event_tx,
                 seq: self.event_seq,

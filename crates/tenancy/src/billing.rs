@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use clientele_domain::access::{billing_access, forbidden, Actor, Intent, Scope};
+use clientele_domain::access::{billing_access, customer_access, forbidden, Actor, Intent, Scope};
 use clientele_domain::customer::{parse_name, Customer, CustomerStatus};
 use clientele_domain::email::Email;
 use clientele_domain::error::Validator;
@@ -287,6 +287,24 @@ pub async fn customer_view(db: &Db, actor: &Actor, customer_id: Uuid) -> Result<
     .await
 }
 
+fn require_billing_system(actor: &Actor) -> Result<()> {
+    if actor.principal.is_platform_admin() || actor.principal.has_scope(Scope::BillingRead) {
+        Ok(())
+    } else {
+        Err(forbidden(
+            "only platform admins and billing keys use the billing API; members use /customers/{id}/usage",
+        ))
+    }
+}
+
+/// `/billing/customers/{id}`: the same view, for the billing system only. Another
+/// tenant's customer stays invisible (404); one's own gets the reason (403).
+pub async fn billing_system_view(db: &Db, actor: &Actor, customer_id: Uuid) -> Result<BillingView> {
+    customer_access(&actor.principal, customer_id, Intent::Read)?;
+    require_billing_system(actor)?;
+    customer_view(db, actor, customer_id).await
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct BillingQuery {
     pub status: Option<CustomerStatus>,
@@ -297,11 +315,7 @@ pub struct BillingQuery {
 
 /// Every customer, for the billing system and platform admins, by creation order.
 pub async fn customers_page(db: &Db, actor: &Actor, q: BillingQuery) -> Result<Vec<BillingView>> {
-    if !actor.principal.is_platform_admin() && !actor.principal.has_scope(Scope::BillingRead) {
-        return Err(forbidden(
-            "only platform admins and billing keys read every customer's billing",
-        ));
-    }
+    require_billing_system(actor)?;
     db.read(move |conn| {
         customers::page_for_billing(conn, q.status, q.changed_since, q.after, q.limit)?
             .into_iter()

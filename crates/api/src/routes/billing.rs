@@ -260,24 +260,7 @@ pub async fn billing_customer(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = path_id(&id, "id")?;
-    // Another tenant's customer stays invisible; one's own gets the reason.
-    clientele_domain::access::customer_access(
-        &caller.actor.principal,
-        id,
-        clientele_domain::access::Intent::Read,
-    )?;
-    if !caller.actor.principal.is_platform_admin()
-        && !caller
-            .actor
-            .principal
-            .has_scope(clientele_domain::access::Scope::BillingRead)
-    {
-        return Err(clientele_domain::access::forbidden(
-            "only platform admins and billing keys use the billing API; members use /customers/{id}/usage",
-        )
-        .into());
-    }
-    let v = uc::customer_view(&state.db, &caller.actor, id).await?;
+    let v = uc::billing_system_view(&state.db, &caller.actor, id).await?;
     Ok(HttpResponse::Ok().json(BillingViewBody::from(v)))
 }
 
