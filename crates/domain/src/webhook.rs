@@ -12,27 +12,12 @@ pub const MAX_URL_LEN: usize = 2048;
 pub const MAX_EVENT_TYPES: usize = 50;
 pub const MAX_DESCRIPTION_LEN: usize = 500;
 
-/// A delivery's state in the log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeliveryStatus {
-    Pending,
-    Succeeded,
-    Failed,
-}
-
-impl DeliveryStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Succeeded => "succeeded",
-            Self::Failed => "failed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Pending, Self::Succeeded, Self::Failed]
-            .into_iter()
-            .find(|d| d.as_str() == s)
+text_enum! {
+    /// A delivery's state in the log.
+    pub enum DeliveryStatus {
+        Pending = "pending",
+        Succeeded = "succeeded",
+        Failed = "failed",
     }
 }
 
@@ -148,8 +133,7 @@ pub fn parse_event_types(raw: &[String], field: &str) -> Result<Vec<String>, Fie
             && t.contains('.')
             && t.bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'_')
-            && !t.starts_with('.')
-            && !t.ends_with('.');
+            && t.split('.').all(|segment| !segment.is_empty());
         if !ok {
             return Err(FieldError::new(
                 field,
@@ -249,6 +233,13 @@ mod tests {
         );
         assert!(parse_event_types(&v(&["Contact"]), "event_types").is_err());
         assert!(parse_event_types(&v(&[""]), "event_types").is_err());
+        for bad in ["contact..created", ".created", "contact.", "contact"] {
+            assert!(
+                parse_event_types(&v(&[bad]), "event_types").is_err(),
+                "{bad}"
+            );
+        }
+        assert!(parse_event_types(&v(&["webhook.delivery_replayed"]), "event_types").is_ok());
     }
 
     #[test]

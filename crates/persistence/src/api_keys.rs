@@ -45,8 +45,16 @@ impl Row {
     fn into_key(self) -> Result<ApiKey> {
         Ok(ApiKey {
             id: errors::stored_id(&self.id, "id")?,
-            customer_id: self.customer_id.as_deref().map(|s| errors::stored_id(s, "id")).transpose()?,
-            project_id: self.project_id.as_deref().map(|s| errors::stored_id(s, "id")).transpose()?,
+            customer_id: self
+                .customer_id
+                .as_deref()
+                .map(|s| errors::stored_id(s, "id"))
+                .transpose()?,
+            project_id: self
+                .project_id
+                .as_deref()
+                .map(|s| errors::stored_id(s, "id"))
+                .transpose()?,
             scopes: serde_json::from_str(&self.scopes)
                 .map_err(|_| Error::Internal(format!("api key {}: bad scopes", self.id)))?,
             name: self.name,
@@ -130,6 +138,13 @@ pub fn active_counts(conn: &mut DbConn, customer_id: Uuid) -> Result<Vec<(Option
         .load::<(Option<String>, i64)>(conn)
         .map_err(errors::db)?
         .into_iter()
-        .map(|(p, n)| Ok((p.as_deref().map(|s| errors::stored_id(s, "id")).transpose()?, n)))
+        .map(|(p, n)| {
+            Ok((
+                p.as_deref()
+                    .map(|s| errors::stored_id(s, "id"))
+                    .transpose()?,
+                n,
+            ))
+        })
         .collect()
 }

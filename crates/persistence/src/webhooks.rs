@@ -126,7 +126,7 @@ pub fn list_for_customer(conn: &mut DbConn, customer_id: Uuid) -> Result<Vec<Web
 }
 
 /// Saves url, filter, description and enabled if the row is still at `loaded_version`.
-pub fn update(conn: &mut DbConn, w: &Webhook, loaded_version: i64) -> Result<bool> {
+pub fn update(conn: &mut DbConn, w: &Webhook, loaded_version: i64) -> Result<()> {
     let n = diesel::update(
         webhooks::table
             .filter(webhooks::id.eq(w.id.to_string()))
@@ -143,10 +143,11 @@ pub fn update(conn: &mut DbConn, w: &Webhook, loaded_version: i64) -> Result<boo
     ))
     .execute(conn)
     .map_err(errors::db)?;
-    Ok(n == 1)
+    errors::one_updated(n, "webhook")
 }
 
-/// Deletes a webhook and (by cascade) its delivery log.
+/// Deletes a webhook and its delivery log (explicitly: the log rows carry the tenant
+/// too, and this keeps the delete filtered by it).
 pub fn delete(conn: &mut DbConn, customer_id: Uuid, id: Uuid) -> Result<bool> {
     diesel::delete(
         webhook_deliveries::table
@@ -166,10 +167,16 @@ pub fn delete(conn: &mut DbConn, customer_id: Uuid, id: Uuid) -> Result<bool> {
 }
 
 /// Moves the webhook's position forward (never back).
-pub fn advance(conn: &mut DbConn, webhook_id: Uuid, to: FeedPosition) -> Result<()> {
+pub fn advance(
+    conn: &mut DbConn,
+    customer_id: Uuid,
+    webhook_id: Uuid,
+    to: FeedPosition,
+) -> Result<()> {
     diesel::update(
         webhooks::table
             .filter(webhooks::id.eq(webhook_id.to_string()))
+            .filter(webhooks::customer_id.eq(customer_id.to_string()))
             .filter(
                 webhooks::cursor_tx.lt(to.tx_id).or(webhooks::cursor_tx
                     .eq(to.tx_id)
@@ -215,10 +222,20 @@ pub fn feed_head(conn: &mut DbConn, customer_id: Uuid) -> Result<FeedPosition> {
 }
 
 /// What the worker needs to deliver for one webhook.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Target {
     pub webhook: Webhook,
     pub secret: String,
+}
+
+// By hand, so that no `{:?}` ever prints the signing secret.
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Target")
+            .field("webhook", &self.webhook)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
 }
 
 /// Enabled webhooks of active customers (all tenants: this is the worker's scan).
@@ -240,10 +257,15 @@ pub fn active_targets(conn: &mut DbConn) -> Result<Vec<Target>> {
 }
 
 /// One webhook of an active customer, if it is still enabled (re-checked before sending).
-pub fn active_target(conn: &mut DbConn, webhook_id: Uuid) -> Result<Option<Target>> {
+pub fn active_target(
+    conn: &mut DbConn,
+    customer_id: Uuid,
+    webhook_id: Uuid,
+) -> Result<Option<Target>> {
     webhooks::table
         .inner_join(customers::table)
         .filter(webhooks::id.eq(webhook_id.to_string()))
+        .filter(webhooks::customer_id.eq(customer_id.to_string()))
         .filter(webhooks::enabled.eq(true))
         .filter(customers::status.eq("active"))
         .select(Row::as_select())
@@ -363,9 +385,10 @@ pub fn save_delivery(conn: &mut DbConn, d: &Delivery) -> Result<()> {
 }
 
 /// Pending deliveries of a webhook in feed order (the worker's queue).
-pub fn pending(conn: &mut DbConn, webhook_id: Uuid) -> Result<Vec<Delivery>> {
+pub fn pending(conn: &mut DbConn, customer_id: Uuid, webhook_id: Uuid) -> Result<Vec<Delivery>> {
     webhook_deliveries::table
         .filter(webhook_deliveries::webhook_id.eq(webhook_id.to_string()))
+        .filter(webhook_deliveries::customer_id.eq(customer_id.to_string()))
         .filter(webhook_deliveries::status.eq(DeliveryStatus::Pending.as_str()))
         .order((
             webhook_deliveries::event_tx.asc(),

@@ -131,13 +131,13 @@ async fn run(
         match uc::active_targets(&db).await {
             Ok(targets) => {
                 for t in targets {
-                    let id = t.webhook.id;
+                    let (customer, id) = (t.webhook.customer_id, t.webhook.id);
                     if !busy.borrow_mut().insert(id) {
                         continue;
                     }
                     let (db, client, busy) = (db.clone(), client.clone(), busy.clone());
                     actix_web::rt::spawn(async move {
-                        serve_webhook(&db, &client, &config, id).await;
+                        serve_webhook(&db, &client, &config, customer, id).await;
                         busy.borrow_mut().remove(&id);
                     });
                 }
@@ -152,9 +152,15 @@ async fn run(
 }
 
 /// Sends what is due for one webhook, one delivery at a time, until nothing is.
-async fn serve_webhook(db: &Db, client: &awc::Client, config: &WorkerConfig, id: Uuid) {
+async fn serve_webhook(
+    db: &Db,
+    client: &awc::Client,
+    config: &WorkerConfig,
+    customer: Uuid,
+    id: Uuid,
+) {
     for _ in 0..BATCH {
-        let (target, delivery, event) = match uc::next_delivery(db, id).await {
+        let (target, delivery, event) = match uc::next_delivery(db, customer, id).await {
             Ok(Some(next)) => next,
             Ok(None) => return,
             Err(e) => {

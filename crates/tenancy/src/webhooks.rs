@@ -12,6 +12,7 @@ use base64::Engine;
 use clientele_domain::access::{key_access, Actor, Intent};
 use clientele_domain::error::Validator;
 use clientele_domain::event::EventDraft;
+use clientele_domain::hierarchy::{check_version, touch};
 use clientele_domain::time::now;
 use clientele_domain::webhook::{self as rules, DeliveryStatus};
 use clientele_domain::{Audit, Error, Result};
@@ -91,9 +92,9 @@ pub async fn resolve_target(
     if !policy.allow_private_targets {
         for a in &addrs {
             if let Some(reason) = rules::forbidden_reason(a.ip()) {
+                // The address itself stays out: it would map the internal network.
                 return Err(format!(
-                    "the host resolves to {reason} ({}); webhooks only go to public addresses",
-                    a.ip()
+                    "the host resolves to {reason}; webhooks only go to public addresses"
                 ));
             }
         }
@@ -259,12 +260,7 @@ pub async fn update(
     let audit = actor.audit();
     db.write(move |conn| {
         let mut w = repo::find(conn, customer_id, id)?.ok_or(Error::not_found("webhook"))?;
-        if if_match.is_some_and(|v| v != w.version) {
-            return Err(Error::PreconditionFailed {
-                entity: "webhook",
-                current_version: w.version,
-            });
-        }
+        check_version("webhook", w.version, if_match)?;
         let loaded = w.version;
         let mut changed: Vec<&str> = Vec::new();
         if let Some(Some(u)) = url {
@@ -294,14 +290,8 @@ pub async fn update(
         if changed.is_empty() {
             return Ok(w);
         }
-        w.version += 1;
-        w.updated_at = now().max(w.updated_at);
-        if !repo::update(conn, &w, loaded)? {
-            return Err(Error::PreconditionFailed {
-                entity: "webhook",
-                current_version: loaded + 1,
-            });
-        }
+        touch(&mut w.updated_at, &mut w.version);
+        repo::update(conn, &w, loaded)?;
         append(
             conn,
             "webhook.updated",
@@ -402,17 +392,21 @@ pub async fn active_targets(db: &Db) -> Result<Vec<Target>> {
 /// delivery whose time has come, else (when the webhook has no delivery in progress)
 /// the next event of its feed. Nothing while the customer is not active or the webhook
 /// is disabled: its position stays, so delivery resumes where it stopped.
-pub async fn next_delivery(db: &Db, webhook_id: Uuid) -> Result<Option<(Target, Delivery, Event)>> {
+pub async fn next_delivery(
+    db: &Db,
+    customer_id: Uuid,
+    webhook_id: Uuid,
+) -> Result<Option<(Target, Delivery, Event)>> {
     // Looking is a read: an idle webhook costs the (SQLite) writer nothing. Only one task
     // serves a webhook at a time, so nobody else inserts its next delivery meanwhile.
     let found = db
         .read(move |conn| {
-            let Some(target) = repo::active_target(conn, webhook_id)? else {
+            let Some(target) = repo::active_target(conn, customer_id, webhook_id)? else {
                 return Ok(None);
             };
             let w = &target.webhook;
             let at = now();
-            let pending = repo::pending(conn, webhook_id)?;
+            let pending = repo::pending(conn, customer_id, webhook_id)?;
             let in_progress = pending.iter().any(|d| d.position > w.position);
             let due = pending
                 .into_iter()
@@ -420,7 +414,8 @@ pub async fn next_delivery(db: &Db, webhook_id: Uuid) -> Result<Option<(Target, 
             if let Some(d) = due {
                 let event = events::find(conn, w.customer_id, d.event_id)?
                     .ok_or_else(|| Error::Internal(format!("delivery {}: event is gone", d.id)))?;
-                return Ok(still_active(conn, webhook_id)?.then_some((target, d, event, false)));
+                return Ok(still_active(conn, customer_id, webhook_id)?
+                    .then_some((target, d, event, false)));
             }
             if in_progress {
                 return Ok(None);
@@ -453,7 +448,7 @@ pub async fn next_delivery(db: &Db, webhook_id: Uuid) -> Result<Option<(Target, 
                 updated_at: at,
                 delivered_at: None,
             };
-            Ok(still_active(conn, webhook_id)?.then_some((target, d, event, true)))
+            Ok(still_active(conn, customer_id, webhook_id)?.then_some((target, d, event, true)))
         })
         .await?;
     let Some((target, delivery, event, is_new)) = found else {
@@ -470,8 +465,12 @@ pub async fn next_delivery(db: &Db, webhook_id: Uuid) -> Result<Option<(Target, 
 /// Checked after the event was read: each statement sees its own snapshot, so an event
 /// written while the customer was suspended could otherwise be picked up by a read that
 /// saw the customer active just before the suspension.
-fn still_active(conn: &mut clientele_persistence::DbConn, webhook_id: Uuid) -> Result<bool> {
-    Ok(repo::active_target(conn, webhook_id)?.is_some())
+fn still_active(
+    conn: &mut clientele_persistence::DbConn,
+    customer_id: Uuid,
+    webhook_id: Uuid,
+) -> Result<bool> {
+    Ok(repo::active_target(conn, customer_id, webhook_id)?.is_some())
 }
 
 /// The JSON body of a delivery.
@@ -540,7 +539,7 @@ pub async fn record_outcome(
         };
         repo::save_delivery(conn, &d)?;
         if done {
-            repo::advance(conn, d.webhook_id, d.position)?;
+            repo::advance(conn, d.customer_id, d.webhook_id, d.position)?;
         }
         Ok(d)
     })
