@@ -168,6 +168,9 @@ pub struct FeedQuery {
 pub fn feed(conn: &mut DbConn, q: &FeedQuery) -> Result<Vec<Event>> {
     let FeedPosition { tx_id, seq } = q.after;
     let mut query = events::table
+        // The first filter repeats what the second implies: it gives the index a lower
+        // bound, which the OR alone does not.
+        .filter(events::tx_id.ge(tx_id))
         .filter(
             events::tx_id
                 .gt(tx_id)
