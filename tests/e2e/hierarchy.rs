@@ -279,6 +279,16 @@ async fn enterprise_customer_with_projects_channels_and_inherited_settings() {
     let res = call(
         &app,
         &owner,
+        Method::PUT,
+        &format!("/api/v1/channels/{chan}/settings"),
+        Some(json!([1, 2])),
+    )
+    .await;
+    res.assert_problem(422);
+    assert_eq!(res.error_fields(), ["body"]);
+    let res = call(
+        &app,
+        &owner,
         Method::POST,
         &format!("/api/v1/projects/{pid}/channels"),
         Some(json!({"kind": "fax", "name": "x"})),
@@ -526,6 +536,42 @@ async fn billing_accounts_limits_usage_and_suspension() {
     call(&app, &owner, Method::GET, "/api/v1/billing/customers", None)
         .await
         .assert_problem(403);
+    // The owner of a customer learns why; another tenant's customer stays invisible.
+    call(
+        &app,
+        &owner,
+        Method::GET,
+        &format!("/api/v1/billing/customers/{cid}"),
+        None,
+    )
+    .await
+    .assert_problem(403);
+    let res = app
+        .get_as(&key, "/api/v1/billing/customers?cursor=garbage")
+        .await;
+    res.assert_problem(400);
+    assert_eq!(res.error_fields(), ["cursor"]);
+    let res = app
+        .get_as(&key, "/api/v1/billing/customers?limit=101")
+        .await;
+    res.assert_problem(422);
+    assert_eq!(res.error_fields(), ["limit"]);
+    let res = app
+        .get_as(&key, "/api/v1/billing/customers?changed_since=yesterday")
+        .await;
+    assert_eq!(res.error_fields(), ["changed_since"], "{}", res.text);
+    let res = call(
+        &app,
+        &owner,
+        Method::PATCH,
+        &format!("/api/v1/billing-accounts/{emea}"),
+        Some(json!({"billing_cycle": "daily", "currency": "ABC"})),
+    )
+    .await;
+    res.assert_problem(422);
+    let mut fields = res.error_fields();
+    fields.sort();
+    assert_eq!(fields, ["billing_cycle", "currency"]);
 
     // Suspension: projects read-only for the tenant, data untouched; activation restores.
     let res = app

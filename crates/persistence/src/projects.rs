@@ -103,14 +103,24 @@ pub fn get(conn: &mut DbConn, tenant: Option<Uuid>, id: Uuid) -> Result<Project>
 
 /// The role of a user in a project, if any.
 pub fn role_of(conn: &mut DbConn, project_id: Uuid, user_id: Uuid) -> Result<Option<ProjectRole>> {
-    let raw: Option<String> = project_members::table
+    Ok(membership(conn, project_id, user_id)?.map(|m| m.role))
+}
+
+/// A user's membership of a project, if any.
+pub fn membership(
+    conn: &mut DbConn,
+    project_id: Uuid,
+    user_id: Uuid,
+) -> Result<Option<Membership>> {
+    project_members::table
         .filter(project_members::project_id.eq(project_id.to_string()))
         .filter(project_members::user_id.eq(user_id.to_string()))
-        .select(project_members::role)
+        .select(MemberRow::as_select())
         .first(conn)
         .optional()
-        .map_err(errors::db)?;
-    raw.map(|r| parse_role(&r)).transpose()
+        .map_err(errors::db)?
+        .map(MemberRow::into_domain)
+        .transpose()
 }
 
 fn parse_role(r: &str) -> Result<ProjectRole> {

@@ -130,21 +130,19 @@ async fn modify<F>(
     change: F,
 ) -> Result<Channel>
 where
-    F: FnOnce(&mut DbConn, &mut Channel) -> Result<Option<EventDraft>> + Send + 'static,
+    // The change returns the event type and payload; the event is built after the
+    // version moved, so its snapshot shows the new version.
+    F: FnOnce(&mut DbConn, &mut Channel) -> Result<Option<(&'static str, Value)>> + Send + 'static,
 {
     let (principal, audit) = (actor.principal.clone(), actor.audit());
     db.write(move |conn| {
         let (mut channel, _) = scope::channel(conn, &principal, id, ProjectNeed::Manage)?;
         check_version("channel", channel.version, if_match)?;
         let loaded = channel.version;
-        if let Some(draft) = change(conn, &mut channel)? {
+        if let Some((event_type, payload)) = change(conn, &mut channel)? {
             touch(&mut channel.updated_at, &mut channel.version);
             channels::update(conn, &channel, loaded)?;
-            let mut draft = draft;
-            if let Value::Object(map) = &mut draft.payload {
-                map.insert("channel".into(), snapshot(&channel));
-            }
-            events::append(conn, &draft, &audit)?;
+            events::append(conn, &event(&channel, event_type, payload), &audit)?;
         }
         Ok(channel)
     })
@@ -167,8 +165,7 @@ pub async fn rename(
         match name.filter(|n| *n != c.name) {
             Some(name) => {
                 c.name = name.clone();
-                Ok(Some(event(
-                    c,
+                Ok(Some((
                     "channel.updated",
                     json!({"changed": {"name": name}}),
                 )))
@@ -210,8 +207,7 @@ pub async fn write_settings(
             return Ok(None);
         }
         c.settings = next;
-        Ok(Some(event(
-            c,
+        Ok(Some((
             "channel.settings_updated",
             json!({"settings": c.settings}),
         )))

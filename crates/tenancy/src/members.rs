@@ -393,9 +393,7 @@ pub async fn change_project_role(
         if !projects::set_role(conn, project_id, user_id, role)? {
             return Err(Error::not_found("project member"));
         }
-        let m = projects::members(conn, project_id)?
-            .into_iter()
-            .find(|m| m.user_id == user_id)
+        let m = projects::membership(conn, project_id, user_id)?
             .ok_or(Error::not_found("project member"))?;
         events::append(
             conn,
@@ -416,9 +414,7 @@ pub async fn remove_from_project(
     let (principal, audit) = (actor.principal.clone(), actor.audit());
     db.write(move |conn| {
         let project = scope::project(conn, &principal, project_id, ProjectNeed::Manage)?;
-        let m = projects::members(conn, project_id)?
-            .into_iter()
-            .find(|m| m.user_id == user_id)
+        let m = projects::membership(conn, project_id, user_id)?
             .ok_or(Error::not_found("project member"))?;
         projects::remove_member(conn, project_id, user_id)?;
         events::append(
