@@ -1,0 +1,281 @@
+//! `clientele-bench`: drives HTTP load at a clientele server and reports throughput,
+//! latency, errors and memory per scenario, each also as a ratio to the same server's
+//! /health (the ceiling). See `--help` and BENCHMARKS.md.
+
+mod cli;
+mod http;
+mod load;
+mod report;
+mod scenario;
+mod seed;
+mod server;
+mod stats;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use clap::Parser;
+
+use crate::cli::{Args, BaseUrl};
+use crate::load::LoadConfig;
+use crate::report::{Machine, Report, RunConfig, ScenarioResult, ServerInfo, Tenant};
+use crate::scenario::{PlanInput, ScenarioId};
+use crate::seed::Setup;
+use crate::server::{ManagedServer, MemProbe, ServerOptions};
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    if let Err(e) = args.validate() {
+        eprintln!("clientele-bench: {e}");
+        return ExitCode::from(2);
+    }
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("clientele-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The server under test and what is known about it.
+struct Target {
+    base: BaseUrl,
+    mem: Option<MemProbe>,
+    /// Kept alive for the whole run; dropping it stops the server and cleans up.
+    managed: Option<ManagedServer>,
+}
+
+fn run(args: &Args) -> Result<(), String> {
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "warning: clientele-bench was built without optimizations; its figures are not \
+             comparable (use cargo run --release -p clientele-bench)"
+        );
+    }
+    // Set-up runs on this thread's own small runtime; the load has its own threads.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .enable_time()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let mut target = start_target(args, &rt)?;
+    let idle_rss_kib = match (&target.managed, target.mem) {
+        // A moment after /health first answered: start-up allocations have settled.
+        (Some(_), Some(mem)) => {
+            std::thread::sleep(Duration::from_millis(500));
+            mem.rss_kib()
+        }
+        _ => None,
+    };
+
+    let connections = usize::from(args.connections);
+    let mut setup = Setup::new(target.base.addr, target.base.host.clone());
+    eprintln!("setting up a tenant over HTTP...");
+    let mut fixture = rt
+        .block_on(seed::tenant(&mut setup, connections))
+        .map_err(|e| format!("set-up failed: {e}"))?;
+
+    let cfg = LoadConfig {
+        addr: target.base.addr,
+        warmup: args.warmup,
+        duration: args.duration,
+        client_threads: usize::from(args.client_threads),
+        request_timeout: args.request_timeout,
+    };
+    let mut results: Vec<ScenarioResult> = Vec::new();
+    let mut ceiling: Option<f64> = None;
+    for id in ScenarioId::resolve(&args.scenarios) {
+        rt.block_on(fixture.renew_token(&mut setup))?;
+        let lanes = id.plan(&PlanInput {
+            fixture: &fixture,
+            host: target.base.host.clone(),
+            connections,
+            flood_connections: usize::from(args.flood_connections),
+        });
+        eprintln!(
+            "{}: {} connections, {:?} warm-up + {:?}...",
+            id.name(),
+            lanes.iter().map(|l| l.connections).sum::<usize>(),
+            args.warmup,
+            args.duration
+        );
+        let reset = target.mem.map(|m| m.reset_peak());
+        let sampler = target.mem.map(MemProbe::sample);
+        let recorders = load::run(&cfg, &lanes)?;
+        let sampled = sampler.map(|s| s.finish());
+        let peak_rss_kib = match (target.mem, reset, sampled) {
+            // VmHWM since the reset catches spikes between samples; the sampled maximum
+            // covers kernels that refuse the reset.
+            (Some(mem), Some(true), Some(s)) => mem.peak_kib().map(|p| p.max(s)).or(Some(s)),
+            (_, _, Some(s)) if s > 0 => Some(s),
+            _ => None,
+        };
+        let lanes: Vec<_> = lanes
+            .iter()
+            .zip(&recorders)
+            .map(|(l, r)| r.summary(&l.name, l.connections, args.duration))
+            .collect();
+        let rps = lanes.first().map_or(0.0, |l| l.requests_per_sec);
+        if id == ScenarioId::Health {
+            ceiling = Some(rps).filter(|r| *r > 0.0);
+        }
+        results.push(ScenarioResult {
+            scenario: id.name().to_string(),
+            ratio_to_ceiling: ceiling.map(|c| rps / c),
+            peak_rss_kib,
+            lanes,
+        });
+    }
+
+    let report = Report {
+        tool: format!("clientele-bench {}", env!("CARGO_PKG_VERSION")),
+        unix_time: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        machine: Machine::read(),
+        config: RunConfig {
+            connections,
+            duration_secs: args.duration.as_secs_f64(),
+            warmup_secs: args.warmup.as_secs_f64(),
+            client_threads: usize::from(args.client_threads),
+            flood_connections: usize::from(args.flood_connections),
+            request_timeout_secs: args.request_timeout.as_secs_f64(),
+            release_build: !cfg!(debug_assertions),
+        },
+        server: ServerInfo {
+            mode: if target.managed.is_some() {
+                "started"
+            } else {
+                "running"
+            }
+            .into(),
+            url: format!("http://{}", target.base.host),
+            database: target.managed.as_ref().map(|m| m.database.clone()),
+            pid: target
+                .managed
+                .as_ref()
+                .map(ManagedServer::pid)
+                .or(args.server_pid),
+            idle_rss_kib,
+        },
+        tenant: Tenant {
+            customer_id: fixture.customer_id.clone(),
+            project_id: fixture.project_id.clone(),
+        },
+        ceiling_rps: ceiling,
+        login_flood: report::flood_check(&results),
+        scenarios: results,
+    };
+    print_header(&report, &target);
+    print!("{}", report::table(&report));
+    if let Some(path) = &args.json {
+        write_json(path, &report)?;
+        eprintln!("results written to {}", path.display());
+    }
+    // Stop the server (and drop its database) before saying we are done.
+    target.managed.take();
+    Ok(())
+}
+
+fn start_target(args: &Args, rt: &tokio::runtime::Runtime) -> Result<Target, String> {
+    if let Some(url) = &args.url {
+        let base = cli::parse_base_url(url)?;
+        let mut setup = Setup::new(base.addr, base.host.clone());
+        rt.block_on(setup.json("GET", "/health", None, None, 200))
+            .map_err(|e| format!("the server at {url} does not answer: {e}"))?;
+        let mem = args.server_pid.map(|pid| MemProbe { pid });
+        if let Some(m) = mem {
+            m.rss_kib().ok_or_else(|| {
+                format!("cannot read /proc/{}/status (--server-pid)", m.pid)
+            })?;
+        }
+        return Ok(Target {
+            base,
+            mem,
+            managed: None,
+        });
+    }
+    let binary = match &args.server_bin {
+        Some(p) => p.clone(),
+        None => sibling_server_binary()?,
+    };
+    let opts = ServerOptions {
+        binary,
+        database: args.database,
+        postgres_url: args.postgres_url.clone(),
+        data_dir: args.data_dir.clone().unwrap_or_else(std::env::temp_dir),
+        keep: args.keep_database,
+        extra_env: args.server_env.clone(),
+    };
+    eprintln!(
+        "starting {} on {}...",
+        opts.binary.display(),
+        args.database.name()
+    );
+    let mut server = ManagedServer::start(&opts)?;
+    rt.block_on(server.wait_ready())?;
+    let base = BaseUrl {
+        addr: server.addr,
+        host: server.addr.to_string(),
+    };
+    Ok(Target {
+        base,
+        mem: Some(MemProbe { pid: server.pid() }),
+        managed: Some(server),
+    })
+}
+
+/// `clientele` next to this executable: both are built into the same target folder.
+fn sibling_server_binary() -> Result<PathBuf, String> {
+    let me = std::env::current_exe().map_err(|e| format!("cannot locate this executable: {e}"))?;
+    let dir = me
+        .parent()
+        .ok_or("cannot locate the folder of this executable")?;
+    Ok(dir.join(format!("clientele{}", std::env::consts::EXE_SUFFIX)))
+}
+
+fn print_header(r: &Report, target: &Target) {
+    println!();
+    println!(
+        "machine: {} CPUs, {}",
+        r.machine.cpus,
+        r.machine.cpu_model.as_deref().unwrap_or("unknown CPU")
+    );
+    println!(
+        "server:  {} ({}), pid {}, database {}",
+        r.server.url,
+        r.server.mode,
+        r.server
+            .pid
+            .map_or_else(|| "unknown".to_string(), |p| p.to_string()),
+        r.server.database.as_deref().unwrap_or("unknown")
+    );
+    if let Some(m) = &target.managed {
+        println!("         log {}", m.log_path.display());
+    }
+    println!(
+        "tenant:  customer {}, project {}",
+        r.tenant.customer_id, r.tenant.project_id
+    );
+    println!(
+        "load:    {} connections, {}s measured after {}s warm-up per scenario, {} client thread(s)",
+        r.config.connections, r.config.duration_secs, r.config.warmup_secs, r.config.client_threads
+    );
+    if target.managed.is_some() {
+        println!("memory:  idle {}", report::format_mib(r.server.idle_rss_kib));
+    } else if target.mem.is_none() {
+        println!("memory:  unknown (give --server-pid to read it)");
+    }
+    if let Some(c) = r.ceiling_rps {
+        println!("ceiling: {c:.0} req/s on /health");
+    }
+    println!();
+}
+
+fn write_json(path: &PathBuf, report: &Report) -> Result<(), String> {
+    let text = serde_json::to_string_pretty(report)
+        .map_err(|e| format!("cannot serialize the results: {e}"))?;
+    std::fs::write(path, text + "\n").map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
