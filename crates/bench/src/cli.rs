@@ -60,8 +60,8 @@ pub struct Args {
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub duration: Duration,
 
-    /// Unmeasured load before each scenario's measured time (connections, caches, JIT-free
-    /// but not cold).
+    /// Unmeasured load before each scenario's measured time: connections open, pools and
+    /// caches fill.
     #[arg(long, default_value = "2s", value_parser = parse_duration)]
     pub warmup: Duration,
 
@@ -134,8 +134,8 @@ impl Args {
         if self.request_timeout.is_zero() {
             return Err("--request-timeout must be more than zero".into());
         }
-        let flood_selected = self.scenarios.is_empty()
-            || self.scenarios.contains(&ScenarioId::LoginFlood);
+        let flood_selected =
+            self.scenarios.is_empty() || self.scenarios.contains(&ScenarioId::LoginFlood);
         if flood_selected && self.flood_connections >= self.connections {
             return Err(format!(
                 "--flood-connections ({}) must be fewer than --connections ({}): login-flood \
@@ -200,7 +200,9 @@ pub fn parse_base_url(raw: &str) -> Result<BaseUrl, String> {
             "`{raw}`: https is not supported (the tool only talks plain HTTP to loopback)"
         ));
     } else {
-        return Err(format!("`{raw}`: give an http:// URL such as http://127.0.0.1:8080"));
+        return Err(format!(
+            "`{raw}`: give an http:// URL such as http://127.0.0.1:8080"
+        ));
     };
     let (authority, path) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
@@ -212,7 +214,9 @@ pub fn parse_base_url(raw: &str) -> Result<BaseUrl, String> {
         ));
     }
     if authority.contains('@') {
-        return Err(format!("`{raw}`: user information in the URL is not supported"));
+        return Err(format!(
+            "`{raw}`: user information in the URL is not supported"
+        ));
     }
     let (host, port) = split_host_port(authority).map_err(|e| format!("`{raw}`: {e}"))?;
     let ip = loopback_ip(host).map_err(|e| format!("`{raw}`: {e}"))?;
@@ -268,13 +272,15 @@ fn loopback_ip(host: &str) -> Result<IpAddr, String> {
     if host.eq_ignore_ascii_case("localhost") {
         return Ok(IpAddr::V4(Ipv4Addr::LOCALHOST));
     }
-    let ip: IpAddr = host
-        .parse()
-        .map_err(|_| format!("`{host}` is not a loopback address (use 127.0.0.1, ::1 or localhost)"))?;
+    let ip: IpAddr = host.parse().map_err(|_| {
+        format!("`{host}` is not a loopback address (use 127.0.0.1, ::1 or localhost)")
+    })?;
     if ip.is_loopback() {
         Ok(ip)
     } else {
-        Err(format!("{ip} is not a loopback address; this tool only loads loopback"))
+        Err(format!(
+            "{ip} is not a loopback address; this tool only loads loopback"
+        ))
     }
 }
 
@@ -328,7 +334,9 @@ mod tests {
         assert!(parse_duration("fast").is_err());
         assert!(parse_duration("-1s").is_err());
         assert!(parse_duration("2h").is_err());
-        assert!(parse_duration("61m").unwrap_err().contains("at most one hour"));
+        assert!(parse_duration("61m")
+            .unwrap_err()
+            .contains("at most one hour"));
     }
 
     #[test]
@@ -359,9 +367,13 @@ mod tests {
             let e = parse_base_url(url).unwrap_err();
             assert!(e.contains("loopback"), "{url}: {e}");
         }
-        assert!(parse_base_url("https://127.0.0.1").unwrap_err().contains("https"));
+        assert!(parse_base_url("https://127.0.0.1")
+            .unwrap_err()
+            .contains("https"));
         assert!(parse_base_url("127.0.0.1:8080").is_err());
-        assert!(parse_base_url("http://127.0.0.1:8080/api").unwrap_err().contains("path"));
+        assert!(parse_base_url("http://127.0.0.1:8080/api")
+            .unwrap_err()
+            .contains("path"));
         assert!(parse_base_url("http://u@127.0.0.1").is_err());
         assert!(parse_base_url("http://127.0.0.1:0").is_err());
         assert!(parse_base_url("http://127.0.0.1:99999").is_err());
@@ -387,7 +399,10 @@ mod tests {
             with_database_name("postgres://u@h/x?sslmode=disable", "b2"),
             "postgres://u@h/b2?sslmode=disable"
         );
-        assert_eq!(with_database_name("postgres://u@h", "b3"), "postgres://u@h/b3");
+        assert_eq!(
+            with_database_name("postgres://u@h", "b3"),
+            "postgres://u@h/b3"
+        );
     }
 
     #[test]
@@ -409,7 +424,10 @@ mod tests {
             "postgres",
         ])
         .unwrap();
-        assert_eq!(a.scenarios, vec![ScenarioId::Login, ScenarioId::GetCustomer]);
+        assert_eq!(
+            a.scenarios,
+            vec![ScenarioId::Login, ScenarioId::GetCustomer]
+        );
         a.validate().unwrap();
 
         assert!(Args::try_parse_from(["clientele-bench", "--scenarios", "nope"]).is_err());
@@ -439,8 +457,14 @@ mod tests {
         let a = Args::try_parse_from(["clientele-bench", "--connections", "4"]).unwrap();
         assert!(a.validate().unwrap_err().contains("--flood-connections"));
         // Without login-flood the flood size does not matter.
-        let a = Args::try_parse_from(["clientele-bench", "--connections", "4", "--scenarios", "health"])
-            .unwrap();
+        let a = Args::try_parse_from([
+            "clientele-bench",
+            "--connections",
+            "4",
+            "--scenarios",
+            "health",
+        ])
+        .unwrap();
         a.validate().unwrap();
         let a = Args::try_parse_from(["clientele-bench", "--duration", "0s"]).unwrap();
         assert!(a.validate().is_err());
@@ -452,7 +476,10 @@ mod tests {
         .unwrap();
         assert_eq!(
             a.server_env,
-            vec![("CLIENTELE__DATABASE__POOL_SIZE".to_string(), "16".to_string())]
+            vec![(
+                "CLIENTELE__DATABASE__POOL_SIZE".to_string(),
+                "16".to_string()
+            )]
         );
         assert!(Args::try_parse_from(["clientele-bench", "--server-env", "=x"]).is_err());
     }

@@ -366,9 +366,11 @@ mod tests {
 
     #[test]
     fn status_close_and_framing() {
-        let h = parse_head(b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
-            .unwrap()
-            .unwrap();
+        let h = parse_head(
+            b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!((h.status, h.close, h.body), (503, true, BodyLen::Fixed(0)));
         let h = parse_head(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n")
             .unwrap()
@@ -382,11 +384,14 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(h.body, BodyLen::Fixed(0));
-        let h = parse_head(b"HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\n").unwrap().unwrap();
-        assert!(h.close);
-        let h = parse_head(b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 1\r\n\r\n")
+        let h = parse_head(b"HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\n")
             .unwrap()
             .unwrap();
+        assert!(h.close);
+        let h =
+            parse_head(b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 1\r\n\r\n")
+                .unwrap()
+                .unwrap();
         assert!(!h.close);
     }
 
@@ -463,8 +468,10 @@ mod tests {
             s.write_all(b"lo").unwrap();
             let n = s.read(&mut buf).unwrap();
             assert!(buf[..n].starts_with(b"GET /b HTTP/1.1\r\n"));
-            s.write_all(b"HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n")
-                .unwrap();
+            s.write_all(
+                b"HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n",
+            )
+            .unwrap();
             std::thread::sleep(std::time::Duration::from_millis(20));
             s.write_all(b"0\r\n\r\n").unwrap();
         });

@@ -137,8 +137,12 @@ fn client_thread(
         .map_err(|e| format!("cannot start the client runtime: {e}"))?;
     // One recorder per lane for the whole thread, shared by its connections: a histogram
     // is ~140 KB, too much to keep one per connection at high connection counts.
-    let recorders: Rc<Vec<RefCell<Recorder>>> =
-        Rc::new(lanes.iter().map(|_| RefCell::new(Recorder::new())).collect());
+    let recorders: Rc<Vec<RefCell<Recorder>>> = Rc::new(
+        lanes
+            .iter()
+            .map(|_| RefCell::new(Recorder::new()))
+            .collect(),
+    );
     let local = tokio::task::LocalSet::new();
     for (lane, conn) in work {
         local.spawn_local(connection(
@@ -152,8 +156,8 @@ fn client_thread(
     }
     // Every task ends by itself at the end of the window.
     rt.block_on(local);
-    let recorders = Rc::try_unwrap(recorders)
-        .map_err(|_| "a connection task outlived the run".to_string())?;
+    let recorders =
+        Rc::try_unwrap(recorders).map_err(|_| "a connection task outlived the run".to_string())?;
     Ok(recorders.into_iter().map(RefCell::into_inner).collect())
 }
 
@@ -191,16 +195,17 @@ async fn connection(
     while Instant::now() < clock.end {
         let c = match conn.as_mut() {
             Some(c) => c,
-            None => match tokio::time::timeout_at(clock.end.into(), Conn::connect(cfg.addr)).await
-            {
-                Ok(Ok(c)) => conn.insert(c),
-                Ok(Err(e)) => {
-                    error(format!("connect: {e}"));
-                    pause(clock.end).await;
-                    continue;
+            None => {
+                match tokio::time::timeout_at(clock.end.into(), Conn::connect(cfg.addr)).await {
+                    Ok(Ok(c)) => conn.insert(c),
+                    Ok(Err(e)) => {
+                        error(format!("connect: {e}"));
+                        pause(clock.end).await;
+                        continue;
+                    }
+                    Err(_) => break,
                 }
-                Err(_) => break,
-            },
+            }
         };
         req.clear();
         gen.write(index, seq, &mut req);
@@ -317,15 +322,25 @@ mod tests {
         let s = recs[0].summary("a", 2, Duration::from_millis(400));
         assert!(s.non_2xx > 0);
         assert_eq!(s.ok, 0);
-        assert_eq!(s.non_2xx_by_status.keys().copied().collect::<Vec<_>>(), vec![503]);
+        assert_eq!(
+            s.non_2xx_by_status.keys().copied().collect::<Vec<_>>(),
+            vec![503]
+        );
 
         // Nothing listens here: every connect fails, the run still ends on time.
-        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
         let recs = run(&config(closed, 1), &[lane("a", 2)]).unwrap();
         let s = recs[0].summary("a", 2, Duration::from_millis(400));
         assert_eq!(s.completed, 0);
         assert!(s.transport_errors > 0);
-        assert!(s.error_samples[0].starts_with("connect:"), "{:?}", s.error_samples);
+        assert!(
+            s.error_samples[0].starts_with("connect:"),
+            "{:?}",
+            s.error_samples
+        );
     }
 
     #[test]

@@ -187,9 +187,8 @@ fn start_target(args: &Args, rt: &tokio::runtime::Runtime) -> Result<Target, Str
             .map_err(|e| format!("the server at {url} does not answer: {e}"))?;
         let mem = args.server_pid.map(|pid| MemProbe { pid });
         if let Some(m) = mem {
-            m.rss_kib().ok_or_else(|| {
-                format!("cannot read /proc/{}/status (--server-pid)", m.pid)
-            })?;
+            m.rss_kib()
+                .ok_or_else(|| format!("cannot read /proc/{}/status (--server-pid)", m.pid))?;
         }
         return Ok(Target {
             base,
@@ -264,7 +263,10 @@ fn print_header(r: &Report, target: &Target) {
         r.config.connections, r.config.duration_secs, r.config.warmup_secs, r.config.client_threads
     );
     if target.managed.is_some() {
-        println!("memory:  idle {}", report::format_mib(r.server.idle_rss_kib));
+        println!(
+            "memory:  idle {}",
+            report::format_mib(r.server.idle_rss_kib)
+        );
     } else if target.mem.is_none() {
         println!("memory:  unknown (give --server-pid to read it)");
     }

@@ -119,7 +119,10 @@ pub fn flood_check(scenarios: &[ScenarioResult]) -> Option<FloodCheck> {
 }
 
 pub fn format_mib(kib: Option<u64>) -> String {
-    kib.map_or_else(|| "unknown".into(), |k| format!("{:.1} MiB", k as f64 / 1024.0))
+    kib.map_or_else(
+        || "unknown".into(),
+        |k| format!("{:.1} MiB", k as f64 / 1024.0),
+    )
 }
 
 fn format_rps(rps: f64) -> String {
@@ -146,7 +149,16 @@ pub fn table(r: &Report) -> String {
     let _ = writeln!(
         out,
         "{:<24} {:>5} {:>10} {:>9} {:>8} {:>8} {:>8} {:>8} {:>9} {:>10}",
-        "scenario", "conns", "req/s", "/ceiling", "p50", "p99", "p99.9", "non-2xx", "transport", "peak RSS"
+        "scenario",
+        "conns",
+        "req/s",
+        "/ceiling",
+        "p50",
+        "p99",
+        "p99.9",
+        "non-2xx",
+        "transport",
+        "peak RSS"
     );
     for s in &r.scenarios {
         for (i, l) in s.lanes.iter().enumerate() {
@@ -157,7 +169,11 @@ pub fn table(r: &Report) -> String {
                     format_mib(s.peak_rss_kib),
                 )
             } else {
-                (format!("  + {} beside it", l.name), String::new(), String::new())
+                (
+                    format!("  + {} beside it", l.name),
+                    String::new(),
+                    String::new(),
+                )
             };
             let _ = writeln!(
                 out,
@@ -224,12 +240,12 @@ mod tests {
 
     #[test]
     fn flood_verdict() {
-        let check = flood_check(&[result("get-customer", 2, 10), result("login-flood", 3, 10)])
-            .unwrap();
+        let check =
+            flood_check(&[result("get-customer", 2, 10), result("login-flood", 3, 10)]).unwrap();
         assert!(check.met);
         assert!((check.ratio - 1.5).abs() < 0.01, "{}", check.ratio);
-        let check = flood_check(&[result("get-customer", 2, 10), result("login-flood", 5, 10)])
-            .unwrap();
+        let check =
+            flood_check(&[result("get-customer", 2, 10), result("login-flood", 5, 10)]).unwrap();
         assert!(!check.met);
         // Without the baseline there is no verdict.
         assert!(flood_check(&[result("login-flood", 5, 10)]).is_none());
@@ -251,7 +267,9 @@ mod tests {
         let mut login = Recorder::new();
         login.response(200, Duration::from_millis(40));
         login.response(503, Duration::from_millis(40));
-        flood.lanes.push(login.summary("login", 4, Duration::from_secs(1)));
+        flood
+            .lanes
+            .push(login.summary("login", 4, Duration::from_secs(1)));
         let scenarios = vec![result("get-customer", 2, 10), flood];
         let report = Report {
             tool: "t".into(),

@@ -79,13 +79,12 @@ impl ScenarioId {
                 None,
             )
         };
-        let lane = |name: &str, connections: usize, requests: Arc<dyn crate::load::RequestGen>| {
-            Lane {
+        let lane =
+            |name: &str, connections: usize, requests: Arc<dyn crate::load::RequestGen>| Lane {
                 name: name.to_string(),
                 connections,
                 requests,
-            }
-        };
+            };
         match self {
             ScenarioId::Health => vec![lane(
                 "health",
@@ -235,7 +234,10 @@ mod tests {
         let lanes = ScenarioId::GetCustomer.plan(&input);
         assert_eq!(lanes.len(), 1);
         let r = request(&lanes[0], 0, 0);
-        assert!(r.starts_with("GET /api/v1/customers/c1 HTTP/1.1\r\n"), "{r}");
+        assert!(
+            r.starts_with("GET /api/v1/customers/c1 HTTP/1.1\r\n"),
+            "{r}"
+        );
         assert!(r.contains("Authorization: Bearer tok\r\n"));
 
         let lanes = ScenarioId::PatchChannelSettings.plan(&input);
@@ -246,7 +248,7 @@ mod tests {
         assert!(b.starts_with("PATCH /api/v1/channels/ch1/settings "), "{b}");
         assert!(c.starts_with("PATCH /api/v1/channels/ch0/settings "), "{c}");
         assert!(a.ends_with("{\"session_timeout\":6}"), "{a}");
-        assert!(a.contains("Content-Length: 20\r\n"), "{a}");
+        assert!(a.contains("Content-Length: 21\r\n"), "{a}");
 
         let lanes = ScenarioId::LoginFlood.plan(&input);
         assert_eq!(
@@ -259,7 +261,10 @@ mod tests {
         let login0 = request(&lanes[1], 0, 0);
         let login1 = request(&lanes[1], 1, 0);
         assert!(login0.starts_with("POST /api/v1/auth/token "));
-        assert!(login0.ends_with(r#"{"email":"m0@x.com","password":"p0"}"#), "{login0}");
+        assert!(
+            login0.ends_with(r#"{"email":"m0@x.com","password":"p0"}"#),
+            "{login0}"
+        );
         assert!(login1.contains("m1@x.com"));
         assert!(!login0.contains("Authorization"));
     }
