@@ -73,22 +73,29 @@ const CONNECT_LEAD: Duration = Duration::from_millis(300);
 /// Wait after a transport error before reconnecting, so a dead server is not hammered.
 const RECONNECT_PAUSE: Duration = Duration::from_millis(20);
 
+/// When a run starts loading, starts measuring, and ends.
 #[derive(Debug, Clone, Copy)]
-struct Clock {
-    start: Instant,
-    measure_from: Instant,
-    end: Instant,
+pub struct Clock {
+    pub start: Instant,
+    pub measure_from: Instant,
+    pub end: Instant,
 }
 
-/// Runs the lanes at once and returns one merged recorder per lane, in order. Stops by
-/// itself at the end of warm-up + duration; requests still in flight then are dropped.
-pub fn run(cfg: &LoadConfig, lanes: &[Lane]) -> Result<Vec<Recorder>, String> {
-    let start = Instant::now() + CONNECT_LEAD;
-    let clock = Clock {
-        start,
-        measure_from: start + cfg.warmup,
-        end: start + cfg.warmup + cfg.duration,
-    };
+impl Clock {
+    /// A run starting shortly from now (connections open in between).
+    pub fn new(cfg: &LoadConfig) -> Clock {
+        let start = Instant::now() + CONNECT_LEAD;
+        Clock {
+            start,
+            measure_from: start + cfg.warmup,
+            end: start + cfg.warmup + cfg.duration,
+        }
+    }
+}
+
+/// Runs the lanes at once on `clock` and returns one merged recorder per lane, in order.
+/// Stops by itself at `clock.end`; requests still in flight then are dropped.
+pub fn run(cfg: &LoadConfig, lanes: &[Lane], clock: Clock) -> Result<Vec<Recorder>, String> {
     let threads = cfg.client_threads.max(1);
     // Deal connections out round-robin so every thread gets a share of every lane.
     let mut assignments: Vec<Vec<(usize, usize)>> = vec![Vec::new(); threads];
@@ -279,6 +286,10 @@ mod tests {
         addr
     }
 
+    fn run_now(cfg: &LoadConfig, lanes: &[Lane]) -> Result<Vec<Recorder>, String> {
+        run(cfg, lanes, Clock::new(cfg))
+    }
+
     fn config(addr: SocketAddr, threads: usize) -> LoadConfig {
         LoadConfig {
             addr,
@@ -301,7 +312,7 @@ mod tests {
     fn measures_latency_and_stops_by_itself() {
         let addr = serve(200, Duration::from_millis(2));
         let started = Instant::now();
-        let recs = run(&config(addr, 2), &[lane("a", 3), lane("b", 1)]).unwrap();
+        let recs = run_now(&config(addr, 2), &[lane("a", 3), lane("b", 1)]).unwrap();
         // Warm-up + window + the connect lead, and a little slack.
         assert!(started.elapsed() < Duration::from_secs(2));
         assert_eq!(recs.len(), 2);
@@ -318,7 +329,7 @@ mod tests {
     #[test]
     fn error_statuses_and_dead_servers_are_counted() {
         let addr = serve(503, Duration::ZERO);
-        let recs = run(&config(addr, 1), &[lane("a", 2)]).unwrap();
+        let recs = run_now(&config(addr, 1), &[lane("a", 2)]).unwrap();
         let s = recs[0].summary("a", 2, Duration::from_millis(400));
         assert!(s.non_2xx > 0);
         assert_eq!(s.ok, 0);
@@ -332,7 +343,7 @@ mod tests {
             .unwrap()
             .local_addr()
             .unwrap();
-        let recs = run(&config(closed, 1), &[lane("a", 2)]).unwrap();
+        let recs = run_now(&config(closed, 1), &[lane("a", 2)]).unwrap();
         let s = recs[0].summary("a", 2, Duration::from_millis(400));
         assert_eq!(s.completed, 0);
         assert!(s.transport_errors > 0);
@@ -349,7 +360,7 @@ mod tests {
         let mut cfg = config(addr, 1);
         cfg.warmup = Duration::ZERO;
         cfg.request_timeout = Duration::from_millis(50);
-        let recs = run(&cfg, &[lane("a", 1)]).unwrap();
+        let recs = run_now(&cfg, &[lane("a", 1)]).unwrap();
         let s = recs[0].summary("a", 1, cfg.duration);
         assert_eq!(s.completed, 0);
         assert!(s.transport_errors >= 2, "{s:?}");

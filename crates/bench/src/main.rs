@@ -3,6 +3,7 @@
 //! /health (the ceiling). See `--help` and BENCHMARKS.md.
 
 mod cli;
+mod cpu;
 mod http;
 mod load;
 mod report;
@@ -18,7 +19,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use clap::Parser;
 
 use crate::cli::{Args, BaseUrl};
-use crate::load::LoadConfig;
+use crate::load::{Clock, LoadConfig};
 use crate::report::{Machine, Report, RunConfig, ScenarioResult, ServerInfo, Tenant};
 use crate::scenario::{PlanInput, ScenarioId};
 use crate::seed::Setup;
@@ -103,8 +104,11 @@ fn run(args: &Args) -> Result<(), String> {
         );
         let reset = target.mem.map(|m| m.reset_peak());
         let sampler = target.mem.map(MemProbe::sample);
-        let recorders = load::run(&cfg, &lanes)?;
+        let clock = Clock::new(&cfg);
+        let cpu_probe = spawn_cpu_probe(clock, target.mem.map(|m| m.pid));
+        let recorders = load::run(&cfg, &lanes, clock)?;
         let sampled = sampler.map(|s| s.finish());
+        let cpu = cpu_probe.join().ok().flatten();
         let peak_rss_kib = match (target.mem, reset, sampled) {
             // VmHWM since the reset catches spikes between samples; the sampled maximum
             // covers kernels that refuse the reset.
@@ -125,6 +129,7 @@ fn run(args: &Args) -> Result<(), String> {
             scenario: id.name().to_string(),
             ratio_to_ceiling: ceiling.map(|c| rps / c),
             peak_rss_kib,
+            cpu,
             lanes,
         });
     }
@@ -223,6 +228,25 @@ fn start_target(args: &Args, rt: &tokio::runtime::Runtime) -> Result<Target, Str
         base,
         mem: Some(MemProbe { pid: server.pid() }),
         managed: Some(server),
+    })
+}
+
+/// Reads CPU counters at the start and at the end of the measured window, on a thread of
+/// its own so that the load threads are not disturbed.
+fn spawn_cpu_probe(
+    clock: Clock,
+    server_pid: Option<u32>,
+) -> std::thread::JoinHandle<Option<cpu::CpuUse>> {
+    let cpus = Machine::read().cpus;
+    std::thread::spawn(move || {
+        let sleep_until = |t: std::time::Instant| {
+            std::thread::sleep(t.saturating_duration_since(std::time::Instant::now()));
+        };
+        sleep_until(clock.measure_from);
+        let a = cpu::snapshot(server_pid)?;
+        sleep_until(clock.end);
+        let b = cpu::snapshot(server_pid)?;
+        cpu::between(&a, &b, cpus)
     })
 }
 

@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::cpu::CpuUse;
 use crate::stats::{format_us, LaneSummary};
 
 /// The login-flood target of issue 6: get-by-id p99 under a login flood stays under
@@ -84,6 +85,8 @@ pub struct ScenarioResult {
     pub ratio_to_ceiling: Option<f64>,
     /// The server's peak resident memory during this scenario; None when unknown.
     pub peak_rss_kib: Option<u64>,
+    /// CPU use during the measured window, in cores.
+    pub cpu: Option<CpuUse>,
     /// The first lane is the measured one; others are load beside it (login-flood).
     pub lanes: Vec<LaneSummary>,
 }
@@ -118,6 +121,20 @@ pub fn flood_check(scenarios: &[ScenarioResult]) -> Option<FloodCheck> {
     })
 }
 
+/// `1.21/0.70/0.05`: server, client and other processes, in cores.
+fn format_cpu(cpu: Option<&CpuUse>) -> String {
+    let Some(c) = cpu else {
+        return "-".into();
+    };
+    let f = |x: Option<f64>| x.map_or_else(|| "?".to_string(), |v| format!("{v:.2}"));
+    format!(
+        "{}/{}/{}",
+        f(c.server_cores),
+        f(c.client_cores),
+        f(c.other_cores)
+    )
+}
+
 pub fn format_mib(kib: Option<u64>) -> String {
     kib.map_or_else(
         || "unknown".into(),
@@ -148,7 +165,7 @@ pub fn table(r: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<24} {:>5} {:>10} {:>9} {:>8} {:>8} {:>8} {:>8} {:>9} {:>10}",
+        "{:<24} {:>5} {:>10} {:>8} {:>8} {:>8} {:>8} {:>7} {:>9} {:>10} {:>16}",
         "scenario",
         "conns",
         "req/s",
@@ -158,26 +175,25 @@ pub fn table(r: &Report) -> String {
         "p99.9",
         "non-2xx",
         "transport",
-        "peak RSS"
+        "peak RSS",
+        "CPU srv/cli/oth"
     );
     for s in &r.scenarios {
         for (i, l) in s.lanes.iter().enumerate() {
-            let (label, ratio, mem) = if i == 0 {
+            let (label, ratio, mem, cpu) = if i == 0 {
                 (
                     s.scenario.clone(),
                     s.ratio_to_ceiling.map_or("-".into(), |x| format!("{x:.3}")),
                     format_mib(s.peak_rss_kib),
+                    format_cpu(s.cpu.as_ref()),
                 )
             } else {
-                (
-                    format!("  + {} beside it", l.name),
-                    String::new(),
-                    String::new(),
-                )
+                let label = format!("  + {} beside it", l.name);
+                (label, String::new(), String::new(), String::new())
             };
             let _ = writeln!(
                 out,
-                "{:<24} {:>5} {:>10} {:>9} {:>8} {:>8} {:>8} {:>8} {:>9} {:>10}",
+                "{:<24} {:>5} {:>10} {:>8} {:>8} {:>8} {:>8} {:>7} {:>9} {:>10} {:>16}",
                 label,
                 l.connections,
                 format_rps(l.requests_per_sec),
@@ -187,10 +203,16 @@ pub fn table(r: &Report) -> String {
                 format_us(l.p999_us),
                 l.non_2xx,
                 l.transport_errors,
-                mem
+                mem,
+                cpu
             );
         }
     }
+    let _ = writeln!(
+        out,
+        "\nCPU srv/cli/oth: cores busy during the measured window for the server, this \
+         client and every other process."
+    );
     if let Some(f) = &r.login_flood {
         let _ = writeln!(
             out,
@@ -234,6 +256,12 @@ mod tests {
             scenario: name.into(),
             ratio_to_ceiling: Some(0.5),
             peak_rss_kib: Some(20 * 1024),
+            cpu: Some(CpuUse {
+                server_cores: Some(1.2),
+                client_cores: Some(0.5),
+                machine_cores: 1.9,
+                other_cores: Some(0.2),
+            }),
             lanes: vec![r.summary(name, 32, Duration::from_secs(1))],
         }
     }
@@ -308,5 +336,6 @@ mod tests {
         assert!(t.contains("1.50x (meets the < 2x target)"), "{t}");
         assert!(t.contains("non-2xx by status {503: 1}"), "{t}");
         assert!(t.contains("20.0 MiB"), "{t}");
+        assert!(t.contains("1.20/0.50/0.20"), "{t}");
     }
 }
