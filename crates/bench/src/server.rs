@@ -289,7 +289,7 @@ impl Sampler {
     }
 }
 
-/// `VmRSS:	   14848 kB` -> 14848.
+/// `VmRSS:    14848 kB` -> 14848 (the separator is a tab).
 fn parse_status_kib(status: &str, name: &str) -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with(name))?;
     let mut parts = line[name.len()..].split_whitespace();
