@@ -12,6 +12,7 @@
 //! customer and project, and report their own rate. See the note at the end.
 
 use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
@@ -52,7 +53,13 @@ pub struct Setup {
     addr: SocketAddr,
     host: String,
     conn: Option<Conn>,
+    last_used: Instant,
 }
+
+/// A set-up connection idle longer than this is replaced before use: servers close idle
+/// keep-alive connections (actix after 5 s), and a request written into a connection the
+/// server is closing fails without an answer.
+const MAX_IDLE: Duration = Duration::from_secs(1);
 
 impl Setup {
     pub fn new(addr: SocketAddr, host: String) -> Setup {
@@ -60,6 +67,7 @@ impl Setup {
             addr,
             host,
             conn: None,
+            last_used: Instant::now(),
         }
     }
 
@@ -83,6 +91,9 @@ impl Setup {
             headers.push(("Content-Type", "application/json"));
         }
         let req = build_request(method, path, &self.host, &headers, body_bytes.as_deref());
+        if self.last_used.elapsed() > MAX_IDLE {
+            self.conn = None;
+        }
         let conn = match self.conn.as_mut() {
             Some(c) => c,
             None => self.conn.insert(
@@ -92,6 +103,7 @@ impl Setup {
             ),
         };
         let result = conn.fetch(&req).await;
+        self.last_used = Instant::now();
         let (head, body) = match result {
             Ok(r) => r,
             Err(e) => {
