@@ -10,6 +10,7 @@ use serde::Serialize;
 pub struct Snapshot {
     server: Option<u64>,
     client: Option<u64>,
+    database: Option<u64>,
     machine_busy: u64,
     machine_total: u64,
 }
@@ -19,14 +20,18 @@ pub struct Snapshot {
 pub struct CpuUse {
     pub server_cores: Option<f64>,
     pub client_cores: Option<f64>,
+    /// Local PostgreSQL processes (when the server runs on PostgreSQL): the database's
+    /// own share of the work.
+    pub database_cores: Option<f64>,
     pub machine_cores: f64,
-    /// Busy time of every other process (machine - server - client): another build or
-    /// test on the same machine shows up here.
+    /// Busy time of every other process (machine - server - client - database): another
+    /// build or test on the same machine shows up here.
     pub other_cores: Option<f64>,
 }
 
-/// Reads the counters now; `None` when /proc/stat is unreadable (not Linux).
-pub fn snapshot(server_pid: Option<u32>) -> Option<Snapshot> {
+/// Reads the counters now; `None` when /proc/stat is unreadable (not Linux). With
+/// `postgres`, the processes named `postgres` are summed as the database.
+pub fn snapshot(server_pid: Option<u32>, postgres: bool) -> Option<Snapshot> {
     let (machine_busy, machine_total) =
         machine_ticks(&std::fs::read_to_string("/proc/stat").ok()?)?;
     let ticks = |pid: &str| {
@@ -37,6 +42,7 @@ pub fn snapshot(server_pid: Option<u32>) -> Option<Snapshot> {
     Some(Snapshot {
         server: server_pid.and_then(|p| ticks(&p.to_string())),
         client: ticks("self"),
+        database: postgres.then(|| processes_named("postgres")),
         machine_busy,
         machine_total,
     })
@@ -55,15 +61,41 @@ pub fn between(a: &Snapshot, b: &Snapshot, cpus: usize) -> Option<CpuUse> {
     let machine_cores = cores(a.machine_busy, b.machine_busy)?;
     let server_cores = a.server.zip(b.server).and_then(|(x, y)| cores(x, y));
     let client_cores = a.client.zip(b.client).and_then(|(x, y)| cores(x, y));
+    // Database processes that exited in between take their ticks with them: saturate.
+    let database_cores = a
+        .database
+        .zip(b.database)
+        .map(|(x, y)| y.saturating_sub(x) as f64 / per_core_ticks);
     let other_cores = server_cores
         .zip(client_cores)
-        .map(|(s, c)| (machine_cores - s - c).max(0.0));
+        .map(|(s, c)| (machine_cores - s - c - database_cores.unwrap_or(0.0)).max(0.0));
     Some(CpuUse {
         server_cores,
         client_cores,
+        database_cores,
         machine_cores,
         other_cores,
     })
+}
+
+/// Summed CPU ticks of every process whose command name is `name`.
+fn processes_named(name: &str) -> u64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    dir.filter_map(Result::ok)
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
+        .filter(|e| {
+            std::fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.trim_end() == name)
+        })
+        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+        .filter_map(|s| process_ticks(&s))
+        .sum()
 }
 
 /// `/proc/stat` first line: `cpu user nice system idle iowait irq softirq steal ...`.
@@ -120,6 +152,7 @@ mod tests {
         let a = Snapshot {
             server: Some(1000),
             client: Some(500),
+            database: None,
             machine_busy: 10_000,
             machine_total: 20_000,
         };
@@ -127,6 +160,7 @@ mod tests {
         let b = Snapshot {
             server: Some(1120),
             client: Some(550),
+            database: None,
             machine_busy: 10_200,
             machine_total: 20_200,
         };
@@ -139,20 +173,28 @@ mod tests {
         // Unknown server: no server or other figure, the machine's still.
         let u = between(&Snapshot { server: None, ..a }, &b, 2).unwrap();
         assert_eq!((u.server_cores, u.other_cores), (None, None));
+        // The database's share comes out of "other".
+        let with_db = |s: &Snapshot, ticks| Snapshot {
+            database: Some(ticks),
+            ..*s
+        };
+        let u = between(&with_db(&a, 0), &with_db(&b, 20), 2).unwrap();
+        assert_eq!(u.database_cores, Some(0.2));
+        assert!(u.other_cores.unwrap() < 0.1 + 1e-9);
         // No time passed: nothing to say.
         assert!(between(&a, &a, 2).is_none());
     }
 
     #[test]
     fn reads_this_machine() {
-        let a = snapshot(Some(std::process::id())).unwrap();
+        let a = snapshot(Some(std::process::id()), true).unwrap();
         let mut x = 0u64;
         for i in 0..20_000_000u64 {
             x = x.wrapping_add(i * i);
         }
         std::hint::black_box(x);
         std::thread::sleep(std::time::Duration::from_millis(30));
-        let b = snapshot(Some(std::process::id())).unwrap();
+        let b = snapshot(Some(std::process::id()), true).unwrap();
         let u = between(&a, &b, 2).unwrap();
         assert!(u.client_cores.unwrap() >= 0.0 && u.machine_cores >= 0.0);
     }

@@ -18,7 +18,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
 
-use crate::cli::{Args, BaseUrl};
+use crate::cli::{Args, BaseUrl, DatabaseKind};
 use crate::load::{Clock, LoadConfig};
 use crate::report::{Machine, Report, RunConfig, ScenarioResult, ServerInfo, Tenant};
 use crate::scenario::{PlanInput, ScenarioId};
@@ -105,7 +105,8 @@ fn run(args: &Args) -> Result<(), String> {
         let reset = target.mem.map(|m| m.reset_peak());
         let sampler = target.mem.map(MemProbe::sample);
         let clock = Clock::new(&cfg);
-        let cpu_probe = spawn_cpu_probe(clock, target.mem.map(|m| m.pid));
+        let on_postgres = target.managed.is_some() && args.database == DatabaseKind::Postgres;
+        let cpu_probe = spawn_cpu_probe(clock, target.mem.map(|m| m.pid), on_postgres);
         let recorders = load::run(&cfg, &lanes, clock)?;
         let sampled = sampler.map(|s| s.finish());
         let cpu = cpu_probe.join().ok().flatten();
@@ -236,6 +237,7 @@ fn start_target(args: &Args, rt: &tokio::runtime::Runtime) -> Result<Target, Str
 fn spawn_cpu_probe(
     clock: Clock,
     server_pid: Option<u32>,
+    postgres: bool,
 ) -> std::thread::JoinHandle<Option<cpu::CpuUse>> {
     let cpus = Machine::read().cpus;
     std::thread::spawn(move || {
@@ -243,9 +245,9 @@ fn spawn_cpu_probe(
             std::thread::sleep(t.saturating_duration_since(std::time::Instant::now()));
         };
         sleep_until(clock.measure_from);
-        let a = cpu::snapshot(server_pid)?;
+        let a = cpu::snapshot(server_pid, postgres)?;
         sleep_until(clock.end);
-        let b = cpu::snapshot(server_pid)?;
+        let b = cpu::snapshot(server_pid, postgres)?;
         cpu::between(&a, &b, cpus)
     })
 }

@@ -121,18 +121,19 @@ pub fn flood_check(scenarios: &[ScenarioResult]) -> Option<FloodCheck> {
     })
 }
 
-/// `1.21/0.70/0.05`: server, client and other processes, in cores.
+/// `1.21/0.70/0.05`: server, client and other processes, in cores; with the database's
+/// share between client and others when it is known (`1.21/0.70/0.40/0.05`).
 fn format_cpu(cpu: Option<&CpuUse>) -> String {
     let Some(c) = cpu else {
         return "-".into();
     };
     let f = |x: Option<f64>| x.map_or_else(|| "?".to_string(), |v| format!("{v:.2}"));
-    format!(
-        "{}/{}/{}",
-        f(c.server_cores),
-        f(c.client_cores),
-        f(c.other_cores)
-    )
+    let mut parts = vec![f(c.server_cores), f(c.client_cores)];
+    if c.database_cores.is_some() {
+        parts.push(f(c.database_cores));
+    }
+    parts.push(f(c.other_cores));
+    parts.join("/")
 }
 
 pub fn format_mib(kib: Option<u64>) -> String {
@@ -165,7 +166,7 @@ pub fn table(r: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<24} {:>5} {:>10} {:>8} {:>8} {:>8} {:>8} {:>7} {:>9} {:>10} {:>16}",
+        "{:<24} {:>5} {:>10} {:>8} {:>8} {:>8} {:>8} {:>7} {:>9} {:>10} {:>21}",
         "scenario",
         "conns",
         "req/s",
@@ -176,7 +177,7 @@ pub fn table(r: &Report) -> String {
         "non-2xx",
         "transport",
         "peak RSS",
-        "CPU srv/cli/oth"
+        "CPU srv/cli/[db/]oth"
     );
     for s in &r.scenarios {
         for (i, l) in s.lanes.iter().enumerate() {
@@ -193,7 +194,7 @@ pub fn table(r: &Report) -> String {
             };
             let _ = writeln!(
                 out,
-                "{:<24} {:>5} {:>10} {:>8} {:>8} {:>8} {:>8} {:>7} {:>9} {:>10} {:>16}",
+                "{:<24} {:>5} {:>10} {:>8} {:>8} {:>8} {:>8} {:>7} {:>9} {:>10} {:>21}",
                 label,
                 l.connections,
                 format_rps(l.requests_per_sec),
@@ -210,8 +211,8 @@ pub fn table(r: &Report) -> String {
     }
     let _ = writeln!(
         out,
-        "\nCPU srv/cli/oth: cores busy during the measured window for the server, this \
-         client and every other process."
+        "\nCPU srv/cli/[db/]oth: cores busy during the measured window for the server, \
+         this client, the local PostgreSQL (when used) and every other process."
     );
     if let Some(f) = &r.login_flood {
         let _ = writeln!(
@@ -259,6 +260,7 @@ mod tests {
             cpu: Some(CpuUse {
                 server_cores: Some(1.2),
                 client_cores: Some(0.5),
+                database_cores: None,
                 machine_cores: 1.9,
                 other_cores: Some(0.2),
             }),
