@@ -136,6 +136,15 @@ fn format_cpu(cpu: Option<&CpuUse>) -> String {
     parts.join("/")
 }
 
+/// Three decimals, or two significant digits for small ratios (login is ~0.0004).
+fn format_ratio(x: f64) -> String {
+    if x < 0.01 {
+        format!("{x:.1e}")
+    } else {
+        format!("{x:.3}")
+    }
+}
+
 pub fn format_mib(kib: Option<u64>) -> String {
     kib.map_or_else(
         || "unknown".into(),
@@ -184,7 +193,7 @@ pub fn table(r: &Report) -> String {
             let (label, ratio, mem, cpu) = if i == 0 {
                 (
                     s.scenario.clone(),
-                    s.ratio_to_ceiling.map_or("-".into(), |x| format!("{x:.3}")),
+                    s.ratio_to_ceiling.map_or("-".into(), format_ratio),
                     format_mib(s.peak_rss_kib),
                     format_cpu(s.cpu.as_ref()),
                 )
@@ -289,6 +298,8 @@ mod tests {
         assert_eq!(format_rps(23.44), "23.4");
         assert_eq!(format_mib(Some(15_206)), "14.8 MiB");
         assert_eq!(format_mib(None), "unknown");
+        assert_eq!(format_ratio(0.0812), "0.081");
+        assert_eq!(format_ratio(0.000447), "4.5e-4");
     }
 
     #[test]
