@@ -9,11 +9,13 @@
 pub mod api_keys;
 pub mod billing_accounts;
 pub mod channels;
+pub mod contacts;
 pub mod conn;
 pub mod customers;
 pub mod db;
 pub mod errors;
 pub mod events;
+pub mod idempotency;
 pub mod identity;
 pub mod migrations;
 pub mod projects;
