@@ -270,7 +270,7 @@ where
 }
 
 #[allow(clippy::too_many_arguments)]
-fn save(
+pub(crate) fn save(
     conn: &mut DbConn,
     project: &Project,
     contact: &Contact,
