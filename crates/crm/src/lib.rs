@@ -6,6 +6,7 @@
 //! suspended tenant cannot write. Each use case is one transaction that appends its
 //! event.
 
+pub mod companies;
 pub mod contacts;
 pub mod idempotency;
 pub mod scope;
