@@ -76,7 +76,8 @@ CREATE INDEX contacts_phone_idx ON contacts (project_id, phone_digits, id);
 CREATE INDEX contacts_spent_idx ON contacts (project_id, total_spent, id);
 CREATE INDEX contacts_last_order_idx ON contacts (project_id, last_order_key, id);
 CREATE INDEX contacts_company_idx ON contacts (company_id);
-CREATE INDEX contacts_customer_idx ON contacts (customer_id, deleted_at);
+-- Covers the tenant-wide counts: max_contacts and usage per project.
+CREATE INDEX contacts_customer_idx ON contacts (customer_id, deleted_at, project_id);
 
 -- One row per tag of a contact, so that a tag filter is an index lookup.
 CREATE TABLE contact_tags (
