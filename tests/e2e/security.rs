@@ -213,6 +213,79 @@ const TABLE: &[(&str, &str, Kind)] = &[
         "/api/v1/customers/{id}/webhooks/{wid}/deliveries/{did}/replay",
         Kind::CustomerWrite,
     ),
+    ("POST", "/api/v1/projects/{pid}/contacts", Kind::ProjectWrite),
+    ("GET", "/api/v1/projects/{pid}/contacts", Kind::ProjectRead),
+    ("GET", "/api/v1/projects/{pid}/contacts/{contact_id}", Kind::ProjectRead),
+    ("PUT", "/api/v1/projects/{pid}/contacts/{contact_id}", Kind::ProjectWrite),
+    ("PATCH", "/api/v1/projects/{pid}/contacts/{contact_id}", Kind::ProjectWrite),
+    ("DELETE", "/api/v1/projects/{pid}/contacts/{contact_id}", Kind::ProjectWrite),
+    (
+        "GET",
+        "/api/v1/projects/{pid}/contacts/by-email/{email}",
+        Kind::ProjectRead,
+    ),
+    (
+        "POST",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/restore",
+        Kind::ProjectWrite,
+    ),
+    (
+        "POST",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/qualify",
+        Kind::ProjectWrite,
+    ),
+    (
+        "POST",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/convert",
+        Kind::ProjectWrite,
+    ),
+    (
+        "POST",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/churn",
+        Kind::ProjectWrite,
+    ),
+    (
+        "POST",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/reactivate",
+        Kind::ProjectWrite,
+    ),
+    (
+        "PUT",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/assign",
+        Kind::ProjectWrite,
+    ),
+    (
+        "PUT",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/tier",
+        Kind::ProjectWrite,
+    ),
+    (
+        "PUT",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/tags",
+        Kind::ProjectWrite,
+    ),
+    ("POST", "/api/v1/projects/{pid}/companies", Kind::ProjectWrite),
+    ("GET", "/api/v1/projects/{pid}/companies", Kind::ProjectRead),
+    (
+        "GET",
+        "/api/v1/projects/{pid}/companies/{company_id}",
+        Kind::ProjectRead,
+    ),
+    (
+        "PATCH",
+        "/api/v1/projects/{pid}/companies/{company_id}",
+        Kind::ProjectWrite,
+    ),
+    (
+        "DELETE",
+        "/api/v1/projects/{pid}/companies/{company_id}",
+        Kind::ProjectWrite,
+    ),
+    (
+        "GET",
+        "/api/v1/projects/{pid}/companies/{company_id}/contacts",
+        Kind::ProjectRead,
+    ),
 ];
 
 /// The callers, each with the customer its `{id}` resolves to.
@@ -303,6 +376,9 @@ fn body_for(method: &str, path: &str) -> Option<Value> {
         ("POST", "/api/v1/customers/{id}/billing-accounts") => {
             Some(json!({"name": "B", "billing_email": "b@example.com", "currency": "EUR"}))
         }
+        ("PUT", "/api/v1/projects/{pid}/contacts/{contact_id}/tags") => {
+            Some(json!({"tags": []}))
+        }
         _ => Some(json!({})),
     }
 }
@@ -318,6 +394,8 @@ struct Ids {
     channel: String,
     webhook: String,
     delivery: String,
+    contact: String,
+    company: String,
 }
 
 impl Ids {
@@ -331,6 +409,10 @@ impl Ids {
             .replace("{cid}", &self.channel)
             .replace("{wid}", &self.webhook)
             .replace("{did}", &self.delivery)
+            .replace("{contact_id}", &self.contact)
+            .replace("{company_id}", &self.company)
+            // The contact that `ids_of` creates.
+            .replace("{email}", "known@example.com")
     }
 }
 
@@ -387,7 +469,38 @@ async fn ids_of(app: &TestApp, signup: &Value) -> Ids {
     )
     .await
     .unwrap();
+    // A contact and a company in the project, so that their routes find them.
+    let cust = Uuid::parse_str(&customer).unwrap();
+    let now = clientele_domain::time::now();
+    let contact = clientele_domain::contact::Contact::create(
+        project,
+        clientele_domain::contact::ContactInput {
+            email: Some("known@example.com".into()),
+            ..Default::default()
+        },
+        now,
+    )
+    .unwrap();
+    let company = clientele_domain::company::Company::create(
+        project,
+        clientele_domain::company::CompanyInput {
+            name: Some("Initech".into()),
+            ..Default::default()
+        },
+        now,
+    )
+    .unwrap();
+    let (c, co) = (contact.clone(), company.clone());
+    app.db
+        .write(move |conn| {
+            clientele_persistence::contacts::insert(conn, cust, &c)?;
+            clientele_persistence::companies::insert(conn, cust, &co)
+        })
+        .await
+        .unwrap();
     Ids {
+        contact: contact.id.to_string(),
+        company: company.id.to_string(),
         webhook: webhook.id.to_string(),
         delivery: Uuid::now_v7().to_string(),
         billing_account: signup["billing_account"]["id"]

@@ -102,7 +102,7 @@ pub struct UpdateCompanyRequest {
 }
 
 fn ids(pid: &str, id: &str) -> Result<(Uuid, Uuid), ApiError> {
-    Ok((path_id(pid, "pid")?, path_id(id, "id")?))
+    Ok((path_id(pid, "pid")?, path_id(id, "company_id")?))
 }
 
 /// Create a company (agents and above). Honours `Idempotency-Key`.
@@ -220,12 +220,12 @@ pub async fn list_companies(
     tag = "contacts",
     security(("bearer" = [])),
     params(("pid" = Uuid, Path, description = "Project id"),
-           ("id" = Uuid, Path, description = "Company id")),
+           ("company_id" = Uuid, Path, description = "Company id")),
     responses((status = 200, description = "The company", body = CompanyBody,
                headers(("ETag" = String, description = "Version tag for If-Match"))),
               ReadErrors, AuthErrors)
 )]
-#[get("/projects/{pid}/companies/{id}")]
+#[get("/projects/{pid}/companies/{company_id}")]
 pub async fn get_company(
     state: web::Data<AppState>,
     caller: Caller,
@@ -241,12 +241,12 @@ pub async fn get_company(
     tag = "contacts",
     security(("bearer" = [])),
     params(("pid" = Uuid, Path, description = "Project id"),
-           ("id" = Uuid, Path, description = "Company id"),
+           ("company_id" = Uuid, Path, description = "Company id"),
            ("If-Match" = Option<String>, Header, description = "ETag of the version being changed")),
     request_body = UpdateCompanyRequest,
     responses((status = 200, description = "The company", body = CompanyBody), UpdateErrors, AuthErrors)
 )]
-#[patch("/projects/{pid}/companies/{id}")]
+#[patch("/projects/{pid}/companies/{company_id}")]
 pub async fn update_company(
     state: web::Data<AppState>,
     caller: Caller,
@@ -274,11 +274,11 @@ pub async fn update_company(
     tag = "contacts",
     security(("bearer" = [])),
     params(("pid" = Uuid, Path, description = "Project id"),
-           ("id" = Uuid, Path, description = "Company id"),
+           ("company_id" = Uuid, Path, description = "Company id"),
            ("If-Match" = Option<String>, Header, description = "ETag of the version being deleted")),
     responses((status = 204, description = "Deleted"), UpdateErrors, AuthErrors)
 )]
-#[delete("/projects/{pid}/companies/{id}")]
+#[delete("/projects/{pid}/companies/{company_id}")]
 pub async fn delete_company(
     state: web::Data<AppState>,
     caller: Caller,
@@ -304,11 +304,11 @@ pub struct CompanyContactsQuery {
     tag = "contacts",
     security(("bearer" = [])),
     params(("pid" = Uuid, Path, description = "Project id"),
-           ("id" = Uuid, Path, description = "Company id"), CompanyContactsQuery),
+           ("company_id" = Uuid, Path, description = "Company id"), CompanyContactsQuery),
     responses((status = 200, description = "A page of contacts", body = ContactList),
               ReadErrors, ListErrors, AuthErrors)
 )]
-#[get("/projects/{pid}/companies/{id}/contacts")]
+#[get("/projects/{pid}/companies/{company_id}/contacts")]
 pub async fn list_company_contacts(
     state: web::Data<AppState>,
     caller: Caller,

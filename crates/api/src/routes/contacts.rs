@@ -301,7 +301,7 @@ impl From<ContactPatchRequest> for ContactPatch {
 }
 
 fn ids(pid: &str, id: &str) -> Result<(Uuid, Uuid), ApiError> {
-    Ok((path_id(pid, "pid")?, path_id(id, "id")?))
+    Ok((path_id(pid, "pid")?, path_id(id, "contact_id")?))
 }
 
 /// Create a contact (agents and above). It starts as a `lead` unless `stage` says
@@ -562,12 +562,12 @@ pub struct GetContactQuery {
     tag = "contacts",
     security(("bearer" = [])),
     params(("pid" = Uuid, Path, description = "Project id"),
-           ("id" = Uuid, Path, description = "Contact id"), GetContactQuery),
+           ("contact_id" = Uuid, Path, description = "Contact id"), GetContactQuery),
     responses((status = 200, description = "The contact", body = ContactBody,
                headers(("ETag" = String, description = "Version tag for If-Match"))),
               ReadErrors, AuthErrors)
 )]
-#[get("/projects/{pid}/contacts/{id}")]
+#[get("/projects/{pid}/contacts/{contact_id}")]
 pub async fn get_contact(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -609,12 +609,12 @@ pub async fn get_contact_by_email(
     tag = "contacts",
     security(("bearer" = [])),
     params(("pid" = Uuid, Path, description = "Project id"),
-           ("id" = Uuid, Path, description = "Contact id"),
+           ("contact_id" = Uuid, Path, description = "Contact id"),
            ("If-Match" = Option<String>, Header, description = "ETag of the version being replaced")),
     request_body = ContactRequest,
     responses((status = 200, description = "The contact", body = ContactBody), UpdateErrors, AuthErrors)
 )]
-#[put("/projects/{pid}/contacts/{id}")]
+#[put("/projects/{pid}/contacts/{contact_id}")]
 pub async fn replace_contact(
     state: web::Data<AppState>,
     caller: Caller,
@@ -632,12 +632,12 @@ pub async fn replace_contact(
     tag = "contacts",
     security(("bearer" = [])),
     params(("pid" = Uuid, Path, description = "Project id"),
-           ("id" = Uuid, Path, description = "Contact id"),
+           ("contact_id" = Uuid, Path, description = "Contact id"),
            ("If-Match" = Option<String>, Header, description = "ETag of the version being changed")),
     request_body(content = ContactPatchRequest, content_type = "application/merge-patch+json"),
     responses((status = 200, description = "The contact", body = ContactBody), UpdateErrors, AuthErrors)
 )]
-#[patch("/projects/{pid}/contacts/{id}")]
+#[patch("/projects/{pid}/contacts/{contact_id}")]
 pub async fn patch_contact(
     state: web::Data<AppState>,
     caller: Caller,
@@ -655,11 +655,11 @@ pub async fn patch_contact(
     tag = "contacts",
     security(("bearer" = [])),
     params(("pid" = Uuid, Path, description = "Project id"),
-           ("id" = Uuid, Path, description = "Contact id"),
+           ("contact_id" = Uuid, Path, description = "Contact id"),
            ("If-Match" = Option<String>, Header, description = "ETag of the version being deleted")),
     responses((status = 204, description = "Deleted"), UpdateErrors, AuthErrors)
 )]
-#[delete("/projects/{pid}/contacts/{id}")]
+#[delete("/projects/{pid}/contacts/{contact_id}")]
 pub async fn delete_contact(
     state: web::Data<AppState>,
     caller: Caller,
@@ -676,10 +676,10 @@ pub async fn delete_contact(
     tag = "contacts",
     security(("bearer" = [])),
     params(("pid" = Uuid, Path, description = "Project id"),
-           ("id" = Uuid, Path, description = "Contact id")),
+           ("contact_id" = Uuid, Path, description = "Contact id")),
     responses((status = 200, description = "The contact", body = ContactBody), TransitionErrors, AuthErrors)
 )]
-#[post("/projects/{pid}/contacts/{id}/restore")]
+#[post("/projects/{pid}/contacts/{contact_id}/restore")]
 pub async fn restore_contact(
     state: web::Data<AppState>,
     caller: Caller,
@@ -707,11 +707,11 @@ async fn lifecycle(
     tag = "contacts",
     security(("bearer" = [])),
     params(("pid" = Uuid, Path, description = "Project id"),
-           ("id" = Uuid, Path, description = "Contact id"),
+           ("contact_id" = Uuid, Path, description = "Contact id"),
            ("If-Match" = Option<String>, Header, description = "ETag of the current version")),
     responses((status = 200, description = "The contact", body = ContactBody), TransitionErrors, AuthErrors)
 )]
-#[post("/projects/{pid}/contacts/{id}/qualify")]
+#[post("/projects/{pid}/contacts/{contact_id}/qualify")]
 pub async fn qualify_contact(
     state: web::Data<AppState>,
     caller: Caller,
@@ -727,11 +727,11 @@ pub async fn qualify_contact(
     tag = "contacts",
     security(("bearer" = [])),
     params(("pid" = Uuid, Path, description = "Project id"),
-           ("id" = Uuid, Path, description = "Contact id"),
+           ("contact_id" = Uuid, Path, description = "Contact id"),
            ("If-Match" = Option<String>, Header, description = "ETag of the current version")),
     responses((status = 200, description = "The contact", body = ContactBody), TransitionErrors, AuthErrors)
 )]
-#[post("/projects/{pid}/contacts/{id}/convert")]
+#[post("/projects/{pid}/contacts/{contact_id}/convert")]
 pub async fn convert_contact(
     state: web::Data<AppState>,
     caller: Caller,
@@ -746,11 +746,11 @@ pub async fn convert_contact(
     tag = "contacts",
     security(("bearer" = [])),
     params(("pid" = Uuid, Path, description = "Project id"),
-           ("id" = Uuid, Path, description = "Contact id"),
+           ("contact_id" = Uuid, Path, description = "Contact id"),
            ("If-Match" = Option<String>, Header, description = "ETag of the current version")),
     responses((status = 200, description = "The contact", body = ContactBody), TransitionErrors, AuthErrors)
 )]
-#[post("/projects/{pid}/contacts/{id}/churn")]
+#[post("/projects/{pid}/contacts/{contact_id}/churn")]
 pub async fn churn_contact(
     state: web::Data<AppState>,
     caller: Caller,
@@ -765,11 +765,11 @@ pub async fn churn_contact(
     tag = "contacts",
     security(("bearer" = [])),
     params(("pid" = Uuid, Path, description = "Project id"),
-           ("id" = Uuid, Path, description = "Contact id"),
+           ("contact_id" = Uuid, Path, description = "Contact id"),
            ("If-Match" = Option<String>, Header, description = "ETag of the current version")),
     responses((status = 200, description = "The contact", body = ContactBody), TransitionErrors, AuthErrors)
 )]
-#[post("/projects/{pid}/contacts/{id}/reactivate")]
+#[post("/projects/{pid}/contacts/{contact_id}/reactivate")]
 pub async fn reactivate_contact(
     state: web::Data<AppState>,
     caller: Caller,
@@ -791,12 +791,12 @@ pub struct AssignRequest {
     tag = "contacts",
     security(("bearer" = [])),
     params(("pid" = Uuid, Path, description = "Project id"),
-           ("id" = Uuid, Path, description = "Contact id"),
+           ("contact_id" = Uuid, Path, description = "Contact id"),
            ("If-Match" = Option<String>, Header, description = "ETag of the current version")),
     request_body = AssignRequest,
     responses((status = 200, description = "The contact", body = ContactBody), UpdateErrors, AuthErrors)
 )]
-#[put("/projects/{pid}/contacts/{id}/assign")]
+#[put("/projects/{pid}/contacts/{contact_id}/assign")]
 pub async fn assign_contact(
     state: web::Data<AppState>,
     caller: Caller,
@@ -823,12 +823,12 @@ pub struct TierRequest {
     tag = "contacts",
     security(("bearer" = [])),
     params(("pid" = Uuid, Path, description = "Project id"),
-           ("id" = Uuid, Path, description = "Contact id"),
+           ("contact_id" = Uuid, Path, description = "Contact id"),
            ("If-Match" = Option<String>, Header, description = "ETag of the current version")),
     request_body = TierRequest,
     responses((status = 200, description = "The contact", body = ContactBody), UpdateErrors, AuthErrors)
 )]
-#[put("/projects/{pid}/contacts/{id}/tier")]
+#[put("/projects/{pid}/contacts/{contact_id}/tier")]
 pub async fn set_contact_tier(
     state: web::Data<AppState>,
     caller: Caller,
@@ -854,12 +854,12 @@ pub struct TagsRequest {
     tag = "contacts",
     security(("bearer" = [])),
     params(("pid" = Uuid, Path, description = "Project id"),
-           ("id" = Uuid, Path, description = "Contact id"),
+           ("contact_id" = Uuid, Path, description = "Contact id"),
            ("If-Match" = Option<String>, Header, description = "ETag of the current version")),
     request_body = TagsRequest,
     responses((status = 200, description = "The contact", body = ContactBody), UpdateErrors, AuthErrors)
 )]
-#[put("/projects/{pid}/contacts/{id}/tags")]
+#[put("/projects/{pid}/contacts/{contact_id}/tags")]
 pub async fn set_contact_tags(
     state: web::Data<AppState>,
     caller: Caller,
