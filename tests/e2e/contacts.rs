@@ -257,7 +257,7 @@ async fn invalid_transitions_name_the_stage_and_the_allowed_actions() {
     // Lead -> customer: must qualify first.
     let res = t.call(&app, Method::POST, &act("convert"), None).await;
     res.assert_problem(409);
-    assert_eq!(res.body["current"], "lead", "{}", res.text);
+    assert_eq!(res.body["current_stage"], "lead", "{}", res.text);
     assert_eq!(res.body["allowed_actions"], json!(["qualify"]));
     t.call(&app, Method::POST, &act("churn"), None).await.assert_problem(409);
     t.call(&app, Method::POST, &act("reactivate"), None).await.assert_problem(409);
@@ -272,7 +272,7 @@ async fn invalid_transitions_name_the_stage_and_the_allowed_actions() {
     // Churned -> customer directly: must reactivate to prospect.
     let res = t.call(&app, Method::POST, &act("convert"), None).await;
     res.assert_problem(409);
-    assert_eq!(res.body["current"], "churned");
+    assert_eq!(res.body["current_stage"], "churned");
     assert_eq!(res.body["allowed_actions"], json!(["reactivate"]));
     t.call(&app, Method::POST, &act("qualify"), None).await.assert_problem(409);
     let res = t.call(&app, Method::POST, &act("reactivate"), None).await;
