@@ -10,7 +10,8 @@ use uuid::Uuid;
 
 pub use clientele_tenancy::scope::project;
 
-/// Contact `id` of project `project_id` for `need`. A deleted contact is not found
+/// Contact `id` of project `project_id` for `need`; for writes the contact's row is
+/// locked first, so that a concurrent change is seen, never overwritten. A deleted contact is not found
 /// unless `deleted_too` (restore, and reads that ask for deleted contacts).
 pub fn contact(
     conn: &mut DbConn,
@@ -21,6 +22,9 @@ pub fn contact(
     deleted_too: bool,
 ) -> Result<(Contact, Project)> {
     let project = project(conn, principal, project_id, need)?;
+    if need == ProjectNeed::ContactsWrite {
+        contacts::lock(conn, project.id, id)?;
+    }
     let contact = contacts::find(conn, Some(project.customer_id), project.id, id)?
         .filter(|c| deleted_too || !c.is_deleted())
         .ok_or(Error::not_found("contact"))?;

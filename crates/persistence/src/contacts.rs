@@ -305,6 +305,24 @@ pub fn update(
     Ok(())
 }
 
+/// Takes the row lock of a contact for the rest of the transaction, so that concurrent
+/// writers on PostgreSQL queue and each reads the version the previous one wrote
+/// (SQLite's single writer already serializes; there it costs nothing).
+pub fn lock(conn: &mut DbConn, project_id: Uuid, id: Uuid) -> Result<()> {
+    if matches!(conn, DbConn::Sqlite(_)) {
+        return Ok(());
+    }
+    diesel::update(
+        contacts::table
+            .filter(contacts::id.eq(id.to_string()))
+            .filter(contacts::project_id.eq(project_id.to_string())),
+    )
+    .set(contacts::version.eq(contacts::version))
+    .execute(conn)
+    .map_err(errors::db)?;
+    Ok(())
+}
+
 /// Whether `company_id` is a company of `project_id`.
 pub fn company_in_project(conn: &mut DbConn, project_id: Uuid, company_id: Uuid) -> Result<bool> {
     let n: i64 = companies::table
