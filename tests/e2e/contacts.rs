@@ -585,8 +585,9 @@ async fn updates_use_if_match_and_never_lose_a_write() {
 
     // Two writers with the same version: exactly one wins, the other is told.
     let tag = format!("\"{version}\"");
-    let a = t.call_with(&app, Method::PATCH, &url, Some(json!({"first_name": "A"})), &[("if-match", &tag)]);
-    let b = t.call_with(&app, Method::PATCH, &url, Some(json!({"first_name": "B"})), &[("if-match", &tag)]);
+    let if_match = [("if-match", tag.as_str())];
+    let a = t.call_with(&app, Method::PATCH, &url, Some(json!({"first_name": "A"})), &if_match);
+    let b = t.call_with(&app, Method::PATCH, &url, Some(json!({"first_name": "B"})), &if_match);
     let (a, b) = futures_util::future::join(a, b).await;
     let mut statuses = [a.status, b.status];
     statuses.sort();

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDateTime;
 use clientele_domain::time::{from_naive, to_naive, Timestamp};
-use clientele_domain::{Error, Result};
+use clientele_domain::Result;
 use diesel::prelude::*;
 use uuid::Uuid;
 
