@@ -10,6 +10,7 @@ pub mod api_keys;
 pub mod billing_accounts;
 pub mod channels;
 pub mod companies;
+pub mod contact_parts;
 pub mod contacts;
 pub mod conn;
 pub mod customers;

@@ -155,6 +155,8 @@ CREATE TABLE contact_payment_methods (
 );
 CREATE INDEX contact_payment_methods_contact_idx ON contact_payment_methods (contact_id, created_at, id);
 CREATE UNIQUE INDEX contact_payment_methods_token_uq ON contact_payment_methods (contact_id, provider, token);
+-- At most one default payment method per contact, like addresses per type.
+CREATE UNIQUE INDEX contact_payment_methods_default_uq ON contact_payment_methods (contact_id) WHERE is_default;
 
 -- Orders recorded into a contact's statistics; order_id is unique in the project, so a
 -- repeated order changes nothing.
