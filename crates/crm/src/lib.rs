@@ -7,6 +7,7 @@
 //! event.
 
 pub mod companies;
+pub mod contact_parts;
 pub mod contacts;
 pub mod idempotency;
 pub mod scope;
