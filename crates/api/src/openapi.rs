@@ -84,6 +84,7 @@ pub fn register(
                 .configure(crate::routes::projects::configure)
                 .configure(crate::routes::billing::configure)
                 .configure(crate::routes::contacts::configure)
+                .configure(crate::routes::contact_parts::configure)
                 .configure(crate::routes::companies::configure)
                 .configure(crate::routes::events::configure)
                 .configure(crate::routes::webhooks::configure),
