@@ -2,6 +2,7 @@
 //! PostgreSQL when CLIENTELE_TEST_DATABASE_URL is set.
 
 mod auth;
+mod contact_parts;
 mod contacts;
 mod customers;
 mod events;

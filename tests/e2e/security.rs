@@ -286,6 +286,81 @@ const TABLE: &[(&str, &str, Kind)] = &[
         "/api/v1/projects/{pid}/companies/{company_id}/contacts",
         Kind::ProjectRead,
     ),
+    (
+        "GET",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/addresses",
+        Kind::ProjectRead,
+    ),
+    (
+        "POST",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/addresses",
+        Kind::ProjectWrite,
+    ),
+    (
+        "PATCH",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/addresses/{address_id}",
+        Kind::ProjectWrite,
+    ),
+    (
+        "DELETE",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/addresses/{address_id}",
+        Kind::ProjectWrite,
+    ),
+    (
+        "GET",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/notes",
+        Kind::ProjectRead,
+    ),
+    (
+        "POST",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/notes",
+        Kind::ProjectWrite,
+    ),
+    (
+        "PATCH",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/notes/{note_id}",
+        Kind::ProjectWrite,
+    ),
+    (
+        "DELETE",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/notes/{note_id}",
+        Kind::ProjectWrite,
+    ),
+    (
+        "GET",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/interactions",
+        Kind::ProjectRead,
+    ),
+    (
+        "POST",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/interactions",
+        Kind::ProjectWrite,
+    ),
+    (
+        "GET",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/payment-methods",
+        Kind::ProjectRead,
+    ),
+    (
+        "POST",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/payment-methods",
+        Kind::ProjectWrite,
+    ),
+    (
+        "DELETE",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/payment-methods/{payment_method_id}",
+        Kind::ProjectWrite,
+    ),
+    (
+        "GET",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/orders",
+        Kind::ProjectRead,
+    ),
+    (
+        "POST",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/orders",
+        Kind::ProjectWrite,
+    ),
 ];
 
 /// The callers, each with the customer its `{id}` resolves to.
@@ -396,6 +471,9 @@ struct Ids {
     delivery: String,
     contact: String,
     company: String,
+    address: String,
+    note: String,
+    payment_method: String,
 }
 
 impl Ids {
@@ -411,6 +489,9 @@ impl Ids {
             .replace("{did}", &self.delivery)
             .replace("{contact_id}", &self.contact)
             .replace("{company_id}", &self.company)
+            .replace("{address_id}", &self.address)
+            .replace("{note_id}", &self.note)
+            .replace("{payment_method_id}", &self.payment_method)
             // The contact that `ids_of` creates.
             .replace("{email}", "known@example.com")
     }
@@ -498,7 +579,11 @@ async fn ids_of(app: &TestApp, signup: &Value) -> Ids {
         })
         .await
         .unwrap();
+    let parts = parts_of(app, cust, project, contact.id).await;
     Ids {
+        address: parts[0].clone(),
+        note: parts[1].clone(),
+        payment_method: parts[2].clone(),
         contact: contact.id.to_string(),
         company: company.id.to_string(),
         webhook: webhook.id.to_string(),
@@ -513,6 +598,54 @@ async fn ids_of(app: &TestApp, signup: &Value) -> Ids {
         user: signup["user"]["id"].as_str().unwrap().to_string(),
         key: key.id.to_string(),
     }
+}
+
+/// An address, a note and a payment method of a contact, so that the routes under a
+/// contact find them: their ids.
+async fn parts_of(app: &TestApp, customer: Uuid, project: Uuid, contact: Uuid) -> Vec<String> {
+    use clientele_domain::contact_parts::{
+        Address, AddressInput, Note, PaymentMethod, PaymentMethodInput,
+    };
+    use clientele_persistence::contact_parts as parts;
+    let at = clientele_domain::time::now();
+    let address = Address::create(
+        contact,
+        AddressInput {
+            address_type: Some("billing".into()),
+            address_line1: Some("1 Rue de Rivoli".into()),
+            city: Some("Paris".into()),
+            postal_code: Some("75001".into()),
+            country: Some("FR".into()),
+            ..AddressInput::default()
+        },
+        at,
+    )
+    .unwrap();
+    let note = Note::create(contact, Some("A note"), Some("system".into()), at).unwrap();
+    let method = PaymentMethod::create(
+        contact,
+        PaymentMethodInput {
+            provider: Some("stripe".into()),
+            token: Some("pm_access_table".into()),
+            ..PaymentMethodInput::default()
+        },
+        at,
+    )
+    .unwrap();
+    let ids = vec![
+        address.id.to_string(),
+        note.id.to_string(),
+        method.id.to_string(),
+    ];
+    app.db
+        .write(move |conn| {
+            parts::insert_address(conn, customer, project, &address)?;
+            parts::insert_note(conn, customer, project, &note)?;
+            parts::insert_payment_method(conn, customer, project, &method)
+        })
+        .await
+        .unwrap();
+    ids
 }
 
 async fn world(app: &TestApp) -> World {
