@@ -202,8 +202,8 @@ async fn addresses_keep_one_default_per_type() {
     assert_eq!(c.status, 201, "{}", c.text);
     let c_id = s(&c.body["id"]);
     let map = address_map(&w).await;
-    assert_eq!(default_of(&map, "shipping"), [c_id.clone()]);
-    assert_eq!(default_of(&map, "billing"), [b_id.clone()]);
+    assert_eq!(default_of(&map, "shipping"), [c_id.as_str()]);
+    assert_eq!(default_of(&map, "billing"), [b_id.as_str()]);
     let version = |id: &str| map.iter().find(|m| m.0 == id).unwrap().3;
     assert_eq!(
         version(&a_id),
@@ -232,8 +232,8 @@ async fn addresses_keep_one_default_per_type() {
     assert_eq!(res.body["note"], "Ring twice");
     assert_eq!(res.header("etag").as_deref(), Some("\"3\""));
     let map = address_map(&w).await;
-    assert_eq!(default_of(&map, "shipping"), [a_id.clone()]);
-    assert_eq!(default_of(&map, "billing"), [b_id.clone()]);
+    assert_eq!(default_of(&map, "shipping"), [a_id.as_str()]);
+    assert_eq!(default_of(&map, "billing"), [b_id.as_str()]);
 
     // A shipping address moved to billing as its default displaces the billing one.
     let res = w
@@ -246,8 +246,8 @@ async fn addresses_keep_one_default_per_type() {
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
     let map = address_map(&w).await;
-    assert_eq!(default_of(&map, "billing"), [d_id.clone()]);
-    assert_eq!(default_of(&map, "shipping"), [a_id.clone()]);
+    assert_eq!(default_of(&map, "billing"), [d_id.as_str()]);
+    assert_eq!(default_of(&map, "shipping"), [a_id.as_str()]);
 
     // Stale If-Match: 412 with the current ETag, and nothing changes.
     let res = w
@@ -877,7 +877,7 @@ async fn payment_methods_keep_tokens_and_refuse_card_numbers_everywhere() {
         .filter(|p| p["is_default"] == true)
         .map(|p| s(&p["id"]))
         .collect();
-    assert_eq!(defaults, [third_id.clone()]);
+    assert_eq!(defaults, [third_id.as_str()]);
     assert_eq!(list.body["payment_methods"].as_array().unwrap().len(), 3);
 
     // The same provider and token again: 409.
