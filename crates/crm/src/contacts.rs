@@ -148,8 +148,8 @@ pub async fn create(
         let contact = Contact::create(project.id, input, now())?;
         check_references(conn, &project, &contact)?;
         clientele_tenancy::limits::check_contacts(conn, &platform, project.customer_id)?;
+        idempotency::claim(conn, project.customer_id, idem.as_ref(), contact.id)?;
         repo::insert(conn, project.customer_id, &contact)?;
-        idempotency::remember(conn, project.customer_id, idem.as_ref(), contact.id)?;
         events::append(
             conn,
             &event(project.customer_id, &contact, "contact.created", json!({})),
