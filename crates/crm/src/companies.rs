@@ -157,7 +157,12 @@ pub async fn patch(
         let changed: serde_json::Map<String, Value> = changes
             .0
             .iter()
-            .map(|k| ((*k).to_string(), full.get(*k).cloned().unwrap_or(Value::Null)))
+            .map(|k| {
+                (
+                    (*k).to_string(),
+                    full.get(*k).cloned().unwrap_or(Value::Null),
+                )
+            })
             .collect();
         events::append(
             conn,

@@ -61,7 +61,12 @@ fn changed(c: &Contact, changes: &Changes) -> Value {
     let picked: Map<String, Value> = changes
         .0
         .iter()
-        .map(|name| ((*name).to_string(), full.get(*name).cloned().unwrap_or(Value::Null)))
+        .map(|name| {
+            (
+                (*name).to_string(),
+                full.get(*name).cloned().unwrap_or(Value::Null),
+            )
+        })
         .collect();
     Value::Object(picked)
 }
@@ -177,7 +182,12 @@ pub async fn get(
 }
 
 /// The live contact with this email (any case).
-pub async fn get_by_email(db: &Db, actor: &Actor, project_id: Uuid, email: &str) -> Result<Contact> {
+pub async fn get_by_email(
+    db: &Db,
+    actor: &Actor,
+    project_id: Uuid,
+    email: &str,
+) -> Result<Contact> {
     let email = Email::parse(email, "email").map_err(|e| Error::Validation(vec![e]))?;
     let principal = actor.principal.clone();
     db.read(move |conn| {
@@ -262,7 +272,16 @@ where
         contact.check_version(if_match)?;
         let loaded = contact.version;
         if let Some((event_type, extra, tags_changed)) = change(conn, &project, &mut contact)? {
-            save(conn, &project, &contact, loaded, tags_changed, event_type, extra, &audit)?;
+            save(
+                conn,
+                &project,
+                &contact,
+                loaded,
+                tags_changed,
+                event_type,
+                extra,
+                &audit,
+            )?;
         }
         Ok(contact)
     })
@@ -444,7 +463,16 @@ pub async fn restore(
         let loaded = contact.version;
         contact.restore(now())?;
         clientele_tenancy::limits::check_contacts(conn, &platform, project.customer_id)?;
-        save(conn, &project, &contact, loaded, false, "contact.restored", json!({}), &audit)?;
+        save(
+            conn,
+            &project,
+            &contact,
+            loaded,
+            false,
+            "contact.restored",
+            json!({}),
+            &audit,
+        )?;
         Ok(contact)
     })
     .await

@@ -112,5 +112,11 @@ pub fn claim(
 /// True for the error of a concurrent request that recorded the same key first: the
 /// caller retries once, which then replays.
 pub fn lost_race(e: &Error) -> bool {
-    matches!(e, Error::Conflict { code: "idempotency_key_in_use", .. })
+    matches!(
+        e,
+        Error::Conflict {
+            code: "idempotency_key_in_use",
+            ..
+        }
+    )
 }

@@ -347,7 +347,10 @@ pub async fn create_contact(
     };
     let (contact, replayed) = match created {
         Created::New(c) => (c, false),
-        Created::Replayed(id) => (uc::get(&state.db, &caller.actor, pid, id, true).await?, true),
+        Created::Replayed(id) => (
+            uc::get(&state.db, &caller.actor, pid, id, true).await?,
+            true,
+        ),
     };
     let mut res = HttpResponse::Created();
     res.insert_header((
@@ -425,7 +428,10 @@ fn choice<T>(
 fn in_range(value: Option<i64>, field: &str, max: i64) -> Result<i64, ApiError> {
     let v = value.unwrap_or(20);
     if !(1..=max).contains(&v) {
-        return Err(ApiError::invalid(field, format!("must be between 1 and {max}")));
+        return Err(ApiError::invalid(
+            field,
+            format!("must be between 1 and {max}"),
+        ));
     }
     Ok(v)
 }
@@ -479,8 +485,12 @@ pub async fn list_contacts(
         .map(|t| t.trim().to_lowercase())
         .collect();
     let sort_by = choice(q.sort_by.as_deref(), "sort_by", SortBy::parse_field)?.unwrap_or_default();
-    let sort_order =
-        choice(q.sort_order.as_deref(), "sort_order", SortOrder::parse_field)?.unwrap_or_default();
+    let sort_order = choice(
+        q.sort_order.as_deref(),
+        "sort_order",
+        SortOrder::parse_field,
+    )?
+    .unwrap_or_default();
     let paged = q.page.is_some() || q.page_size.is_some();
     if paged && (q.cursor.is_some() || q.limit.is_some()) {
         return Err(ApiError::invalid(
@@ -805,7 +815,15 @@ pub async fn assign_contact(
     body: Json<AssignRequest>,
 ) -> ApiResult<HttpResponse> {
     let (pid, id) = ids(&path.0, &path.1)?;
-    let c = uc::assign(&state.db, &caller.actor, pid, id, body.0.assigned_to, if_match.0).await?;
+    let c = uc::assign(
+        &state.db,
+        &caller.actor,
+        pid,
+        id,
+        body.0.assigned_to,
+        if_match.0,
+    )
+    .await?;
     Ok(contact_response(HttpResponse::Ok(), c))
 }
 
