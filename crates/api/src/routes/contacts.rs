@@ -712,82 +712,54 @@ async fn lifecycle(
     Ok(contact_response(HttpResponse::Ok(), c))
 }
 
-/// Lead -> prospect. Any other stage gets 409 naming the stage and the allowed actions.
-#[utoipa::path(
-    tag = "contacts",
-    security(("bearer" = [])),
-    params(("pid" = Uuid, Path, description = "Project id"),
-           ("contact_id" = Uuid, Path, description = "Contact id"),
-           ("If-Match" = Option<String>, Header, description = "ETag of the current version")),
-    responses((status = 200, description = "The contact", body = ContactBody), TransitionErrors, AuthErrors)
-)]
-#[post("/projects/{pid}/contacts/{contact_id}/qualify")]
-pub async fn qualify_contact(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<(String, String)>,
-    if_match: IfMatch,
-) -> ApiResult<HttpResponse> {
-    lifecycle(state, caller, path, if_match, StageAction::Qualify).await
+/// One route per lifecycle action, documented alike.
+macro_rules! lifecycle_route {
+    ($name:ident, $action:expr, $path:tt, $doc:tt) => {
+        #[doc = $doc]
+        #[utoipa::path(
+            tag = "contacts",
+            security(("bearer" = [])),
+            params(("pid" = Uuid, Path, description = "Project id"),
+                   ("contact_id" = Uuid, Path, description = "Contact id"),
+                   ("If-Match" = Option<String>, Header, description = "ETag of the current version")),
+            responses((status = 200, description = "The contact", body = ContactBody), TransitionErrors, AuthErrors)
+        )]
+        #[post($path)]
+        pub async fn $name(
+            state: web::Data<AppState>,
+            caller: Caller,
+            path: web::Path<(String, String)>,
+            if_match: IfMatch,
+        ) -> ApiResult<HttpResponse> {
+            lifecycle(state, caller, path, if_match, $action).await
+        }
+    };
 }
 
-/// Prospect -> customer. Any other stage gets 409 naming the stage and the allowed
-/// actions.
-#[utoipa::path(
-    tag = "contacts",
-    security(("bearer" = [])),
-    params(("pid" = Uuid, Path, description = "Project id"),
-           ("contact_id" = Uuid, Path, description = "Contact id"),
-           ("If-Match" = Option<String>, Header, description = "ETag of the current version")),
-    responses((status = 200, description = "The contact", body = ContactBody), TransitionErrors, AuthErrors)
-)]
-#[post("/projects/{pid}/contacts/{contact_id}/convert")]
-pub async fn convert_contact(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<(String, String)>,
-    if_match: IfMatch,
-) -> ApiResult<HttpResponse> {
-    lifecycle(state, caller, path, if_match, StageAction::Convert).await
-}
-
-/// Customer -> churned (sets `churned_at`).
-#[utoipa::path(
-    tag = "contacts",
-    security(("bearer" = [])),
-    params(("pid" = Uuid, Path, description = "Project id"),
-           ("contact_id" = Uuid, Path, description = "Contact id"),
-           ("If-Match" = Option<String>, Header, description = "ETag of the current version")),
-    responses((status = 200, description = "The contact", body = ContactBody), TransitionErrors, AuthErrors)
-)]
-#[post("/projects/{pid}/contacts/{contact_id}/churn")]
-pub async fn churn_contact(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<(String, String)>,
-    if_match: IfMatch,
-) -> ApiResult<HttpResponse> {
-    lifecycle(state, caller, path, if_match, StageAction::Churn).await
-}
-
-/// Churned -> prospect (clears `churned_at`).
-#[utoipa::path(
-    tag = "contacts",
-    security(("bearer" = [])),
-    params(("pid" = Uuid, Path, description = "Project id"),
-           ("contact_id" = Uuid, Path, description = "Contact id"),
-           ("If-Match" = Option<String>, Header, description = "ETag of the current version")),
-    responses((status = 200, description = "The contact", body = ContactBody), TransitionErrors, AuthErrors)
-)]
-#[post("/projects/{pid}/contacts/{contact_id}/reactivate")]
-pub async fn reactivate_contact(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<(String, String)>,
-    if_match: IfMatch,
-) -> ApiResult<HttpResponse> {
-    lifecycle(state, caller, path, if_match, StageAction::Reactivate).await
-}
+lifecycle_route!(
+    qualify_contact,
+    StageAction::Qualify,
+    "/projects/{pid}/contacts/{contact_id}/qualify",
+    "Lead -> prospect. Any other stage gets 409 naming the stage and the allowed actions."
+);
+lifecycle_route!(
+    convert_contact,
+    StageAction::Convert,
+    "/projects/{pid}/contacts/{contact_id}/convert",
+    "Prospect -> customer. Any other stage gets 409 naming the stage and the allowed actions."
+);
+lifecycle_route!(
+    churn_contact,
+    StageAction::Churn,
+    "/projects/{pid}/contacts/{contact_id}/churn",
+    "Customer -> churned (sets `churned_at`)."
+);
+lifecycle_route!(
+    reactivate_contact,
+    StageAction::Reactivate,
+    "/projects/{pid}/contacts/{contact_id}/reactivate",
+    "Churned -> prospect (clears `churned_at`)."
+);
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
