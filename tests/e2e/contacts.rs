@@ -67,7 +67,12 @@ impl Tenant {
 
     async fn list(&self, app: &TestApp, query: &str) -> Resp {
         let res = self
-            .call(app, Method::GET, &self.url(&format!("contacts?{query}")), None)
+            .call(
+                app,
+                Method::GET,
+                &self.url(&format!("contacts?{query}")),
+                None,
+            )
             .await;
         res
     }
@@ -145,7 +150,10 @@ async fn complete_customer_flow() {
     let c = &res.body;
     assert_eq!(c["stage"], "lead");
     assert_eq!(c["allowed_actions"], json!(["qualify"]));
-    assert_eq!((c["first_name"].clone(), c["last_name"].clone()), (json!("John"), json!("Doe")));
+    assert_eq!(
+        (c["first_name"].clone(), c["last_name"].clone()),
+        (json!("John"), json!("Doe"))
+    );
     assert_eq!(c["display_name"], "John Doe");
     assert_eq!(c["email"], "john@example.com");
     assert_eq!(c["status"], "active");
@@ -157,18 +165,34 @@ async fn complete_customer_flow() {
 
     // 2. Assign to a sales rep.
     let res = t
-        .call(&app, Method::PUT, &one("/assign"), Some(json!({"assigned_to": rep})))
+        .call(
+            &app,
+            Method::PUT,
+            &one("/assign"),
+            Some(json!({"assigned_to": rep})),
+        )
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.body["assigned_to"], rep.as_str());
     // 3. Qualify, 4. convert.
     let res = t.call(&app, Method::POST, &one("/qualify"), None).await;
-    assert_eq!((res.status, res.body["stage"].clone()), (200, json!("prospect")));
+    assert_eq!(
+        (res.status, res.body["stage"].clone()),
+        (200, json!("prospect"))
+    );
     let res = t.call(&app, Method::POST, &one("/convert"), None).await;
-    assert_eq!((res.status, res.body["stage"].clone()), (200, json!("customer")));
+    assert_eq!(
+        (res.status, res.body["stage"].clone()),
+        (200, json!("customer"))
+    );
     // 5. Upgrade tier, 6. tags.
     let res = t
-        .call(&app, Method::PUT, &one("/tier"), Some(json!({"tier": "pro"})))
+        .call(
+            &app,
+            Method::PUT,
+            &one("/tier"),
+            Some(json!({"tier": "pro"})),
+        )
         .await;
     assert_eq!(res.body["tier"], "pro", "{}", res.text);
     let res = t
@@ -179,7 +203,12 @@ async fn complete_customer_flow() {
             Some(json!({"tags": ["VIP", "high-value", "vip"]})),
         )
         .await;
-    assert_eq!(res.body["tags"], json!(["vip", "high-value"]), "{}", res.text);
+    assert_eq!(
+        res.body["tags"],
+        json!(["vip", "high-value"]),
+        "{}",
+        res.text
+    );
 
     // 7. Read back the final state.
     let res = t.call(&app, Method::GET, &one(""), None).await;
@@ -198,14 +227,29 @@ async fn complete_customer_flow() {
 
     // By email, in any case.
     let res = t
-        .call(&app, Method::GET, &t.url("contacts/by-email/JOHN@example.COM"), None)
+        .call(
+            &app,
+            Method::GET,
+            &t.url("contacts/by-email/JOHN@example.COM"),
+            None,
+        )
         .await;
     assert_eq!(res.body["id"], id.as_str(), "{}", res.text);
-    t.call(&app, Method::GET, &t.url("contacts/by-email/nobody@example.com"), None)
-        .await
-        .assert_problem(404);
+    t.call(
+        &app,
+        Method::GET,
+        &t.url("contacts/by-email/nobody@example.com"),
+        None,
+    )
+    .await
+    .assert_problem(404);
     let res = t
-        .call(&app, Method::GET, &t.url("contacts/by-email/not-an-email"), None)
+        .call(
+            &app,
+            Method::GET,
+            &t.url("contacts/by-email/not-an-email"),
+            None,
+        )
         .await;
     res.assert_problem(422);
     assert_eq!(res.error_fields(), ["email"]);
@@ -234,8 +278,7 @@ async fn complete_customer_flow() {
     );
     assert_eq!(events[1]["payload"]["changed"], json!({"assigned_to": rep}));
     assert_eq!(
-        events[2]["payload"]["from"],
-        "lead",
+        events[2]["payload"]["from"], "lead",
         "{}",
         events[2]["payload"]
     );
@@ -259,14 +302,20 @@ async fn invalid_transitions_name_the_stage_and_the_allowed_actions() {
     res.assert_problem(409);
     assert_eq!(res.body["current_stage"], "lead", "{}", res.text);
     assert_eq!(res.body["allowed_actions"], json!(["qualify"]));
-    t.call(&app, Method::POST, &act("churn"), None).await.assert_problem(409);
-    t.call(&app, Method::POST, &act("reactivate"), None).await.assert_problem(409);
+    t.call(&app, Method::POST, &act("churn"), None)
+        .await
+        .assert_problem(409);
+    t.call(&app, Method::POST, &act("reactivate"), None)
+        .await
+        .assert_problem(409);
 
     for a in ["qualify", "convert", "churn"] {
         let res = t.call(&app, Method::POST, &act(a), None).await;
         assert_eq!(res.status, 200, "{a}: {}", res.text);
     }
-    let res = t.call(&app, Method::GET, &t.url(&format!("contacts/{id}")), None).await;
+    let res = t
+        .call(&app, Method::GET, &t.url(&format!("contacts/{id}")), None)
+        .await;
     assert_eq!(res.body["stage"], "churned");
     assert!(res.body["churned_at"].is_string());
     // Churned -> customer directly: must reactivate to prospect.
@@ -274,24 +323,38 @@ async fn invalid_transitions_name_the_stage_and_the_allowed_actions() {
     res.assert_problem(409);
     assert_eq!(res.body["current_stage"], "churned");
     assert_eq!(res.body["allowed_actions"], json!(["reactivate"]));
-    t.call(&app, Method::POST, &act("qualify"), None).await.assert_problem(409);
+    t.call(&app, Method::POST, &act("qualify"), None)
+        .await
+        .assert_problem(409);
     let res = t.call(&app, Method::POST, &act("reactivate"), None).await;
     assert_eq!(res.body["stage"], "prospect", "{}", res.text);
     assert!(res.body["churned_at"].is_null());
 
     // Stages move only through the actions: PATCH and PUT cannot jump.
     let res = t
-        .call(&app, Method::PATCH, &t.url(&format!("contacts/{id}")), Some(json!({"stage": "customer"})))
+        .call(
+            &app,
+            Method::PATCH,
+            &t.url(&format!("contacts/{id}")),
+            Some(json!({"stage": "customer"})),
+        )
         .await;
     res.assert_problem(422);
     assert_eq!(res.error_fields(), ["stage"]);
     // A new contact may start as prospect or customer, never churned.
     let res = t
-        .call(&app, Method::POST, &t.url("contacts"), Some(json!({"email": "x@example.com", "stage": "churned"})))
+        .call(
+            &app,
+            Method::POST,
+            &t.url("contacts"),
+            Some(json!({"email": "x@example.com", "stage": "churned"})),
+        )
         .await;
     res.assert_problem(422);
     assert_eq!(res.error_fields(), ["stage"]);
-    let c = t.create(&app, json!({"email": "y@example.com", "stage": "customer"})).await;
+    let c = t
+        .create(&app, json!({"email": "y@example.com", "stage": "customer"}))
+        .await;
     assert_eq!(c["stage"], "customer");
 }
 
@@ -322,13 +385,34 @@ async fn bad_input_is_named_field_by_field() {
         (json!({"email": "a@b.co", "kind": "robot"}), vec!["kind"]),
         (json!({"email": "a@b.co", "tier": "platinum"}), vec!["tier"]),
         (json!({"email": "a@b.co", "status": "gone"}), vec!["status"]),
-        (json!({"email": "a@b.co", "customer_type": "alien"}), vec!["customer_type"]),
-        (json!({"email": "a@b.co", "tags": ["ok", "bad!tag"]}), vec!["tags[1]"]),
-        (json!({"email": "a@b.co", "custom_attributes": [1, 2]}), vec!["custom_attributes"]),
-        (json!({"email": "a@b.co", "first_name": "x".repeat(101)}), vec!["first_name"]),
-        (json!({"email": "a@b.co", "assigned_to": t.owner_id.clone(), "favourite": 1}), vec!["favourite"]),
-        (json!({"email": "a@b.co", "assigned_to": "not-a-uuid"}), vec!["assigned_to"]),
-        (json!({"email": "a@b.co", "marketing_opt_in": "yes"}), vec!["marketing_opt_in"]),
+        (
+            json!({"email": "a@b.co", "customer_type": "alien"}),
+            vec!["customer_type"],
+        ),
+        (
+            json!({"email": "a@b.co", "tags": ["ok", "bad!tag"]}),
+            vec!["tags[1]"],
+        ),
+        (
+            json!({"email": "a@b.co", "custom_attributes": [1, 2]}),
+            vec!["custom_attributes"],
+        ),
+        (
+            json!({"email": "a@b.co", "first_name": "x".repeat(101)}),
+            vec!["first_name"],
+        ),
+        (
+            json!({"email": "a@b.co", "assigned_to": t.owner_id.clone(), "favourite": 1}),
+            vec!["favourite"],
+        ),
+        (
+            json!({"email": "a@b.co", "assigned_to": "not-a-uuid"}),
+            vec!["assigned_to"],
+        ),
+        (
+            json!({"email": "a@b.co", "marketing_opt_in": "yes"}),
+            vec!["marketing_opt_in"],
+        ),
     ];
     for (body, expected) in cases {
         let res = post(body.clone()).await;
@@ -342,7 +426,12 @@ async fn bad_input_is_named_field_by_field() {
     let res = post(json!({"email": "a@b.co", "assigned_to": other.owner_id})).await;
     assert_eq!(fields_of(&res), ["assigned_to"]);
     let company = other
-        .call(&app, Method::POST, &other.url("companies"), Some(json!({"name": "Globex"})))
+        .call(
+            &app,
+            Method::POST,
+            &other.url("companies"),
+            Some(json!({"name": "Globex"})),
+        )
         .await;
     assert_eq!(company.status, 201, "{}", company.text);
     let res = post(json!({"email": "a@b.co", "company_id": company.body["id"]})).await;
@@ -386,18 +475,95 @@ async fn list_search_filters_sort_and_pages() {
     let t = tenant(&app, "Acme", "owner@acme.com").await;
     let (rep, _) = member_with_role(&app, &t, "rep@acme.com", "agent").await;
     let people = [
-        ("Anna", "Zimmer", "anna@alpha.com", "+4930111111", "pro", vec!["vip", "berlin"]),
-        ("Ben", "Young", "ben@beta.com", "+4930222222", "free", vec!["vip"]),
-        ("Carla", "Xavier", "carla@alpha.com", "+33144444444", "basic", vec!["paris"]),
-        ("Dan", "Walker", "dan@delta.com", "+4930333333", "pro", vec!["berlin"]),
-        ("Eve", "Vance", "eve@alpha.com", "+380501234567", "enterprise", vec![]),
-        ("Finn", "Underwood", "finn@foxtrot.com", "+4930444444", "free", vec!["vip", "berlin"]),
-        ("Gina", "Turner", "gina@golf.com", "+4930555555", "free", vec![]),
-        ("Hugo", "Stone", "hugo@hotel.com", "+4930666666", "basic", vec![]),
-        ("Ida", "Rossi", "ida@india.com", "+390612345678", "pro", vec!["vip"]),
-        ("Jon", "Quinn", "jon@juliet.com", "+4930777777", "free", vec![]),
+        (
+            "Anna",
+            "Zimmer",
+            "anna@alpha.com",
+            "+4930111111",
+            "pro",
+            vec!["vip", "berlin"],
+        ),
+        (
+            "Ben",
+            "Young",
+            "ben@beta.com",
+            "+4930222222",
+            "free",
+            vec!["vip"],
+        ),
+        (
+            "Carla",
+            "Xavier",
+            "carla@alpha.com",
+            "+33144444444",
+            "basic",
+            vec!["paris"],
+        ),
+        (
+            "Dan",
+            "Walker",
+            "dan@delta.com",
+            "+4930333333",
+            "pro",
+            vec!["berlin"],
+        ),
+        (
+            "Eve",
+            "Vance",
+            "eve@alpha.com",
+            "+380501234567",
+            "enterprise",
+            vec![],
+        ),
+        (
+            "Finn",
+            "Underwood",
+            "finn@foxtrot.com",
+            "+4930444444",
+            "free",
+            vec!["vip", "berlin"],
+        ),
+        (
+            "Gina",
+            "Turner",
+            "gina@golf.com",
+            "+4930555555",
+            "free",
+            vec![],
+        ),
+        (
+            "Hugo",
+            "Stone",
+            "hugo@hotel.com",
+            "+4930666666",
+            "basic",
+            vec![],
+        ),
+        (
+            "Ida",
+            "Rossi",
+            "ida@india.com",
+            "+390612345678",
+            "pro",
+            vec!["vip"],
+        ),
+        (
+            "Jon",
+            "Quinn",
+            "jon@juliet.com",
+            "+4930777777",
+            "free",
+            vec![],
+        ),
         ("Kai", "Park", "kai@kilo.com", "+4930888888", "free", vec![]),
-        ("Lea", "O'Neil", "lea@lima.com", "+4930999999", "free", vec![]),
+        (
+            "Lea",
+            "O'Neil",
+            "lea@lima.com",
+            "+4930999999",
+            "free",
+            vec![],
+        ),
     ];
     let mut all = Vec::new();
     for (i, (first, last, email, phone, tier, tags)) in people.iter().enumerate() {
@@ -434,7 +600,9 @@ async fn list_search_filters_sort_and_pages() {
     assert_eq!(name_of(&res), ["Anna"]);
     let res = t.list(&app, "search=carla%40al").await;
     assert_eq!(name_of(&res), ["Carla"]);
-    let res = t.list(&app, "search=wal&sort_by=last_name&sort_order=asc").await;
+    let res = t
+        .list(&app, "search=wal&sort_by=last_name&sort_order=asc")
+        .await;
     assert_eq!(name_of(&res), ["Dan"]);
     let res = t.list(&app, "search=%2B380").await;
     assert_eq!(name_of(&res), ["Eve"]);
@@ -444,32 +612,65 @@ async fn list_search_filters_sort_and_pages() {
     assert!(ids(&res).is_empty());
 
     // Filters combine.
-    let res = t.list(&app, "tier=pro&sort_by=last_name&sort_order=asc").await;
+    let res = t
+        .list(&app, "tier=pro&sort_by=last_name&sort_order=asc")
+        .await;
     assert_eq!(name_of(&res), ["Ida", "Dan", "Anna"]);
-    let res = t.list(&app, "tag=vip&tag=berlin&sort_by=email&sort_order=asc").await;
+    let res = t
+        .list(&app, "tag=vip&tag=berlin&sort_by=email&sort_order=asc")
+        .await;
     assert_eq!(name_of(&res), ["Anna", "Finn"]);
-    let res = t.list(&app, "tag=VIP&status=active&sort_by=email&sort_order=asc").await;
+    let res = t
+        .list(&app, "tag=VIP&status=active&sort_by=email&sort_order=asc")
+        .await;
     assert_eq!(name_of(&res), ["Ben", "Finn"]);
-    let res = t.list(&app, &format!("assigned_to={rep}&sort_by=email&sort_order=asc")).await;
+    let res = t
+        .list(
+            &app,
+            &format!("assigned_to={rep}&sort_by=email&sort_order=asc"),
+        )
+        .await;
     assert_eq!(name_of(&res), ["Anna", "Dan", "Gina", "Jon"]);
-    let res = t.list(&app, "status=inactive&sort_by=email&sort_order=asc").await;
+    let res = t
+        .list(&app, "status=inactive&sort_by=email&sort_order=asc")
+        .await;
     assert_eq!(name_of(&res), ["Anna", "Eve", "Ida"]);
-    let res = t.list(&app, "stage=lead&customer_type=retail&limit=100").await;
+    let res = t
+        .list(&app, "stage=lead&customer_type=retail&limit=100")
+        .await;
     assert_eq!(ids(&res).len(), 12);
     let res = t.list(&app, "stage=customer").await;
     assert!(ids(&res).is_empty());
     let after = t
-        .call(&app, Method::GET, &t.url(&format!("contacts/{}", all[9])), None)
+        .call(
+            &app,
+            Method::GET,
+            &t.url(&format!("contacts/{}", all[9])),
+            None,
+        )
         .await
         .body["created_at"]
         .clone();
     let res = t
-        .list(&app, &format!("created_after={}&sort_order=asc", after.as_str().unwrap().replace('+', "%2B")))
+        .list(
+            &app,
+            &format!(
+                "created_after={}&sort_order=asc",
+                after.as_str().unwrap().replace('+', "%2B")
+            ),
+        )
         .await;
     assert_eq!(name_of(&res), ["Kai", "Lea"], "{}", res.text);
 
     // Keyset pages walk everything once, in order, for every sort.
-    for sort in ["created_at", "updated_at", "last_name", "email", "total_spent", "last_order_at"] {
+    for sort in [
+        "created_at",
+        "updated_at",
+        "last_name",
+        "email",
+        "total_spent",
+        "last_order_at",
+    ] {
         for order in ["asc", "desc"] {
             let mut seen = Vec::new();
             let mut cursor: Option<String> = None;
@@ -491,7 +692,12 @@ async fn list_search_filters_sort_and_pages() {
             assert_eq!(pages, 3, "{sort} {order}");
             assert_eq!(sorted(seen.clone()), sorted(all.clone()), "{sort} {order}");
             if sort == "last_name" {
-                let full = t.list(&app, &format!("limit=100&sort_by={sort}&sort_order={order}")).await;
+                let full = t
+                    .list(
+                        &app,
+                        &format!("limit=100&sort_by={sort}&sort_order={order}"),
+                    )
+                    .await;
                 assert_eq!(seen, ids(&full));
                 let names = name_of(&full);
                 let expected_first = if order == "asc" { "Lea" } else { "Anna" };
@@ -501,10 +707,15 @@ async fn list_search_filters_sort_and_pages() {
     }
 
     // The page form of the Customers Service document, with a total.
-    let res = t.list(&app, "page=2&page_size=5&sort_by=email&sort_order=asc").await;
+    let res = t
+        .list(&app, "page=2&page_size=5&sort_by=email&sort_order=asc")
+        .await;
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.body["total"], 12);
-    assert_eq!((res.body["page"].clone(), res.body["page_size"].clone()), (json!(2), json!(5)));
+    assert_eq!(
+        (res.body["page"].clone(), res.body["page_size"].clone()),
+        (json!(2), json!(5))
+    );
     assert_eq!(name_of(&res), ["Finn", "Gina", "Hugo", "Ida", "Jon"]);
     let res = t.list(&app, "page=3&page_size=5&tier=free").await;
     assert_eq!(res.body["total"], 6);
@@ -535,7 +746,9 @@ async fn list_search_filters_sort_and_pages() {
     // A cursor is tied to its sort.
     let res = t.list(&app, "limit=5&sort_by=email").await;
     let c = s(&res.body["next_cursor"]);
-    let res = t.list(&app, &format!("limit=5&sort_by=last_name&cursor={c}")).await;
+    let res = t
+        .list(&app, &format!("limit=5&sort_by=last_name&cursor={c}"))
+        .await;
     res.assert_problem(422);
     assert_eq!(res.error_fields(), ["cursor"]);
 }
@@ -557,7 +770,10 @@ async fn updates_use_if_match_and_never_lose_a_write() {
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.body["display_name"], "Jo Doe");
-    assert_eq!(res.body["custom_attributes"], json!({"b": {"c": 2, "d": 3}}));
+    assert_eq!(
+        res.body["custom_attributes"],
+        json!({"b": {"c": 2, "d": 3}})
+    );
     assert_eq!(res.header("etag").as_deref(), Some("\"2\""));
     let res = t
         .call(&app, Method::PATCH, &url, Some(json!({"first_name": null})))
@@ -565,7 +781,12 @@ async fn updates_use_if_match_and_never_lose_a_write() {
     assert_eq!(res.body["first_name"], Value::Null);
     assert_eq!(res.body["display_name"], "Doe");
     let res = t
-        .call(&app, Method::PATCH, &url, Some(json!({"email": null, "phone": null})))
+        .call(
+            &app,
+            Method::PATCH,
+            &url,
+            Some(json!({"email": null, "phone": null})),
+        )
         .await;
     res.assert_problem(422);
     assert_eq!(sorted(res.error_fields()), ["email", "phone"]);
@@ -576,7 +797,13 @@ async fn updates_use_if_match_and_never_lose_a_write() {
 
     // A stale version gets 412 and changes nothing.
     let res = t
-        .call_with(&app, Method::PATCH, &url, Some(json!({"last_name": "Stale"})), &[("if-match", "\"1\"")])
+        .call_with(
+            &app,
+            Method::PATCH,
+            &url,
+            Some(json!({"last_name": "Stale"})),
+            &[("if-match", "\"1\"")],
+        )
         .await;
     res.assert_problem(412);
     let current = t.call(&app, Method::GET, &url, None).await;
@@ -586,8 +813,20 @@ async fn updates_use_if_match_and_never_lose_a_write() {
     // Two writers with the same version: exactly one wins, the other is told.
     let tag = format!("\"{version}\"");
     let if_match = [("if-match", tag.as_str())];
-    let a = t.call_with(&app, Method::PATCH, &url, Some(json!({"first_name": "A"})), &if_match);
-    let b = t.call_with(&app, Method::PATCH, &url, Some(json!({"first_name": "B"})), &if_match);
+    let a = t.call_with(
+        &app,
+        Method::PATCH,
+        &url,
+        Some(json!({"first_name": "A"})),
+        &if_match,
+    );
+    let b = t.call_with(
+        &app,
+        Method::PATCH,
+        &url,
+        Some(json!({"first_name": "B"})),
+        &if_match,
+    );
     let (a, b) = futures_util::future::join(a, b).await;
     let mut statuses = [a.status, b.status];
     statuses.sort();
@@ -599,7 +838,12 @@ async fn updates_use_if_match_and_never_lose_a_write() {
 
     // PUT replaces every field; absent ones are cleared or reset.
     let res = t
-        .call(&app, Method::PUT, &url, Some(json!({"email": "jo@example.com", "tier": "basic"})))
+        .call(
+            &app,
+            Method::PUT,
+            &url,
+            Some(json!({"email": "jo@example.com", "tier": "basic"})),
+        )
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.body["last_name"], Value::Null);
@@ -608,18 +852,32 @@ async fn updates_use_if_match_and_never_lose_a_write() {
     assert_eq!(res.body["tier"], "basic");
     // A PATCH that changes nothing does not move the version.
     let before = res.body["version"].clone();
-    let res = t.call(&app, Method::PATCH, &url, Some(json!({"tier": "basic"}))).await;
+    let res = t
+        .call(&app, Method::PATCH, &url, Some(json!({"tier": "basic"})))
+        .await;
     assert_eq!(res.body["version"], before);
     // Lifecycle actions and DELETE take If-Match too.
-    t.call_with(&app, Method::POST, &format!("{url}/qualify"), None, &[("if-match", "\"1\"")])
-        .await
-        .assert_problem(412);
+    t.call_with(
+        &app,
+        Method::POST,
+        &format!("{url}/qualify"),
+        None,
+        &[("if-match", "\"1\"")],
+    )
+    .await
+    .assert_problem(412);
     t.call_with(&app, Method::DELETE, &url, None, &[("if-match", "\"1\"")])
         .await
         .assert_problem(412);
-    t.call_with(&app, Method::PATCH, &url, Some(json!({})), &[("if-match", "garbage")])
-        .await
-        .assert_problem(400);
+    t.call_with(
+        &app,
+        Method::PATCH,
+        &url,
+        Some(json!({})),
+        &[("if-match", "garbage")],
+    )
+    .await
+    .assert_problem(400);
 }
 
 #[actix_web::test]
@@ -629,7 +887,13 @@ async fn idempotency_keys_replay_creates_and_refuse_other_bodies() {
     let body = json!({"email": "once@example.com", "first_name": "Once"});
     let key = [("idempotency-key", "create-once-1")];
     let first = t
-        .call_with(&app, Method::POST, &t.url("contacts"), Some(body.clone()), &key)
+        .call_with(
+            &app,
+            Method::POST,
+            &t.url("contacts"),
+            Some(body.clone()),
+            &key,
+        )
         .await;
     assert_eq!(first.status, 201, "{}", first.text);
     assert!(first.header("idempotent-replayed").is_none());
@@ -664,7 +928,13 @@ async fn idempotency_keys_replay_creates_and_refuse_other_bodies() {
 
     // The same key with another body is refused and creates nothing.
     let res = t
-        .call_with(&app, Method::POST, &t.url("contacts"), Some(json!({"email": "other@example.com"})), &key)
+        .call_with(
+            &app,
+            Method::POST,
+            &t.url("contacts"),
+            Some(json!({"email": "other@example.com"})),
+            &key,
+        )
         .await;
     res.assert_problem(422);
     assert_eq!(res.error_fields(), ["Idempotency-Key"]);
@@ -679,7 +949,13 @@ async fn idempotency_keys_replay_creates_and_refuse_other_bodies() {
     assert_ne!(res.body["id"], first.body["id"]);
     let long = "k".repeat(300);
     let res = t
-        .call_with(&app, Method::POST, &t.url("contacts"), Some(json!({"email": "z@example.com"})), &[("idempotency-key", &long)])
+        .call_with(
+            &app,
+            Method::POST,
+            &t.url("contacts"),
+            Some(json!({"email": "z@example.com"})),
+            &[("idempotency-key", &long)],
+        )
         .await;
     assert_eq!(res.error_fields(), ["Idempotency-Key"]);
 }
@@ -689,13 +965,23 @@ async fn soft_delete_restore_and_the_contact_limit() {
     let app = spawn_app().await;
     let t = tenant(&app, "Acme", "owner@acme.com").await;
     let res = t
-        .call(&app, Method::PATCH, &format!("/api/v1/customers/{}/settings", t.cid), Some(json!({"features": {"max_contacts": 2}})))
+        .call(
+            &app,
+            Method::PATCH,
+            &format!("/api/v1/customers/{}/settings", t.cid),
+            Some(json!({"features": {"max_contacts": 2}})),
+        )
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
     let a = s(&t.create(&app, json!({"email": "a@example.com"})).await["id"]);
     t.create(&app, json!({"email": "b@example.com"})).await;
     let res = t
-        .call(&app, Method::POST, &t.url("contacts"), Some(json!({"email": "c@example.com"})))
+        .call(
+            &app,
+            Method::POST,
+            &t.url("contacts"),
+            Some(json!({"email": "c@example.com"})),
+        )
         .await;
     res.assert_problem(409);
     assert_eq!(res.body["code"], "limit_reached");
@@ -705,27 +991,54 @@ async fn soft_delete_restore_and_the_contact_limit() {
     let url = t.url(&format!("contacts/{a}"));
     let res = t.call(&app, Method::DELETE, &url, None).await;
     assert_eq!(res.status, 204, "{}", res.text);
-    t.call(&app, Method::GET, &url, None).await.assert_problem(404);
-    t.call(&app, Method::PATCH, &url, Some(json!({"first_name": "X"}))).await.assert_problem(404);
-    t.call(&app, Method::DELETE, &url, None).await.assert_problem(404);
-    let res = t.call(&app, Method::GET, &format!("{url}?include_deleted=true"), None).await;
+    t.call(&app, Method::GET, &url, None)
+        .await
+        .assert_problem(404);
+    t.call(&app, Method::PATCH, &url, Some(json!({"first_name": "X"})))
+        .await
+        .assert_problem(404);
+    t.call(&app, Method::DELETE, &url, None)
+        .await
+        .assert_problem(404);
+    let res = t
+        .call(
+            &app,
+            Method::GET,
+            &format!("{url}?include_deleted=true"),
+            None,
+        )
+        .await;
     assert!(res.body["deleted_at"].is_string(), "{}", res.text);
     assert_eq!(ids(&t.list(&app, "").await).len(), 1);
     assert_eq!(ids(&t.list(&app, "include_deleted=true").await).len(), 2);
     // Its email stays reserved, so restoring can never clash.
     let res = t
-        .call(&app, Method::POST, &t.url("contacts"), Some(json!({"email": "A@example.com"})))
+        .call(
+            &app,
+            Method::POST,
+            &t.url("contacts"),
+            Some(json!({"email": "A@example.com"})),
+        )
         .await;
     res.assert_problem(409);
     assert_eq!(res.body["code"], "email_taken");
     // The freed slot can be used; then restoring would exceed the limit.
     t.create(&app, json!({"email": "c@example.com"})).await;
-    let res = t.call(&app, Method::POST, &format!("{url}/restore"), None).await;
+    let res = t
+        .call(&app, Method::POST, &format!("{url}/restore"), None)
+        .await;
     res.assert_problem(409);
     assert_eq!(res.body["code"], "limit_reached");
-    t.call(&app, Method::PATCH, &format!("/api/v1/customers/{}/settings", t.cid), Some(json!({"features": {"max_contacts": null}})))
+    t.call(
+        &app,
+        Method::PATCH,
+        &format!("/api/v1/customers/{}/settings", t.cid),
+        Some(json!({"features": {"max_contacts": null}})),
+    )
+    .await;
+    let res = t
+        .call(&app, Method::POST, &format!("{url}/restore"), None)
         .await;
-    let res = t.call(&app, Method::POST, &format!("{url}/restore"), None).await;
     assert_eq!(res.status, 200, "{}", res.text);
     assert!(res.body["deleted_at"].is_null());
     t.call(&app, Method::POST, &format!("{url}/restore"), None)
@@ -734,11 +1047,24 @@ async fn soft_delete_restore_and_the_contact_limit() {
 
     // The usage view counts live contacts.
     let res = t
-        .call(&app, Method::GET, &format!("/api/v1/customers/{}/usage", t.cid), None)
+        .call(
+            &app,
+            Method::GET,
+            &format!("/api/v1/customers/{}/usage", t.cid),
+            None,
+        )
         .await;
     assert_eq!(res.body["usage"]["contacts"], 3, "{}", res.text);
-    assert_eq!(res.body["projects"][0]["usage"]["contacts"], 3, "{}", res.text);
-    assert_eq!(res.body["billing_accounts"][0]["usage"]["contacts"], 3, "{}", res.text);
+    assert_eq!(
+        res.body["projects"][0]["usage"]["contacts"], 3,
+        "{}",
+        res.text
+    );
+    assert_eq!(
+        res.body["billing_accounts"][0]["usage"]["contacts"], 3,
+        "{}",
+        res.text
+    );
 }
 
 #[actix_web::test]
@@ -750,16 +1076,32 @@ async fn tenants_roles_and_suspension() {
     let id = s(&c["id"]);
 
     // Another tenant sees nothing: not the project, not the contact through its own.
-    let res = g.call(&app, Method::GET, &t.url(&format!("contacts/{id}")), None).await;
+    let res = g
+        .call(&app, Method::GET, &t.url(&format!("contacts/{id}")), None)
+        .await;
     res.assert_problem(404);
-    g.call(&app, Method::GET, &t.url("contacts"), None).await.assert_problem(404);
-    g.call(&app, Method::GET, &g.url(&format!("contacts/{id}")), None).await.assert_problem(404);
-    g.call(&app, Method::PATCH, &g.url(&format!("contacts/{id}")), Some(json!({"first_name": "X"})))
+    g.call(&app, Method::GET, &t.url("contacts"), None)
         .await
         .assert_problem(404);
-    g.call(&app, Method::GET, &t.url("contacts/by-email/a@example.com"), None)
+    g.call(&app, Method::GET, &g.url(&format!("contacts/{id}")), None)
         .await
         .assert_problem(404);
+    g.call(
+        &app,
+        Method::PATCH,
+        &g.url(&format!("contacts/{id}")),
+        Some(json!({"first_name": "X"})),
+    )
+    .await
+    .assert_problem(404);
+    g.call(
+        &app,
+        Method::GET,
+        &t.url("contacts/by-email/a@example.com"),
+        None,
+    )
+    .await
+    .assert_problem(404);
 
     // Viewers read; agents write.
     let (_, viewer) = member_with_role(&app, &t, "viewer@acme.com", "viewer").await;
@@ -767,32 +1109,60 @@ async fn tenants_roles_and_suspension() {
     let res = app.get_as(&viewer, &t.url(&format!("contacts/{id}"))).await;
     assert_eq!(res.status, 200);
     let res = app
-        .json_as(&viewer, Method::POST, &t.url("contacts"), &json!({"email": "v@example.com"}))
+        .json_as(
+            &viewer,
+            Method::POST,
+            &t.url("contacts"),
+            &json!({"email": "v@example.com"}),
+        )
         .await;
     res.assert_problem(403);
     let res = app
-        .json_as(&agent, Method::POST, &t.url("contacts"), &json!({"email": "g@example.com"}))
+        .json_as(
+            &agent,
+            Method::POST,
+            &t.url("contacts"),
+            &json!({"email": "g@example.com"}),
+        )
         .await;
     assert_eq!(res.status, 201, "{}", res.text);
 
     // Suspended: reads work, every write is refused as suspended, data kept.
     let res = app
-        .post(&format!("/api/v1/customers/{}/suspend", t.cid), &json!({"reason": "unpaid"}))
+        .post(
+            &format!("/api/v1/customers/{}/suspend", t.cid),
+            &json!({"reason": "unpaid"}),
+        )
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
     let res = app
-        .json_as(&agent, Method::POST, &t.url("contacts"), &json!({"email": "h@example.com"}))
+        .json_as(
+            &agent,
+            Method::POST,
+            &t.url("contacts"),
+            &json!({"email": "h@example.com"}),
+        )
         .await;
     // Suspension revokes logins: the agent's token no longer works at all, or writes
     // are refused as suspended.
     assert!(res.status == 401 || res.status == 403, "{}", res.text);
     let res = t
-        .call(&app, Method::PATCH, &t.url(&format!("contacts/{id}")), Some(json!({"first_name": "X"})))
+        .call(
+            &app,
+            Method::PATCH,
+            &t.url(&format!("contacts/{id}")),
+            Some(json!({"first_name": "X"})),
+        )
         .await;
     res.assert_problem(403);
     assert_eq!(res.body["type"], "/problems/tenant-suspended");
     let res = t
-        .call(&app, Method::POST, &t.url(&format!("contacts/{id}/qualify")), None)
+        .call(
+            &app,
+            Method::POST,
+            &t.url(&format!("contacts/{id}/qualify")),
+            None,
+        )
         .await;
     res.assert_problem(403);
     let res = app.get(&t.url(&format!("contacts/{id}"))).await;
@@ -801,7 +1171,12 @@ async fn tenants_roles_and_suspension() {
     app.post(&format!("/api/v1/customers/{}/activate", t.cid), &json!({}))
         .await;
     let res = t
-        .call(&app, Method::PATCH, &t.url(&format!("contacts/{id}")), Some(json!({"first_name": "X"})))
+        .call(
+            &app,
+            Method::PATCH,
+            &t.url(&format!("contacts/{id}")),
+            Some(json!({"first_name": "X"})),
+        )
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
 }
@@ -837,49 +1212,91 @@ async fn companies_form_a_tree_and_hold_contacts() {
     // No cycles: the holding cannot become a subsidiary of its own grandchild.
     let url = |id: &str| t.url(&format!("companies/{id}"));
     let res = t
-        .call(&app, Method::PATCH, &url(&holding), Some(json!({"parent_id": berlin})))
+        .call(
+            &app,
+            Method::PATCH,
+            &url(&holding),
+            Some(json!({"parent_id": berlin})),
+        )
         .await;
     res.assert_problem(422);
     assert_eq!(res.error_fields(), ["parent_id"]);
     let res = t
-        .call(&app, Method::PATCH, &url(&eu), Some(json!({"parent_id": eu})))
+        .call(
+            &app,
+            Method::PATCH,
+            &url(&eu),
+            Some(json!({"parent_id": eu})),
+        )
         .await;
     assert_eq!(res.error_fields(), ["parent_id"]);
 
     // Subsidiaries, search, pages.
     let res = t
-        .call(&app, Method::GET, &t.url(&format!("companies?parent_id={holding}")), None)
+        .call(
+            &app,
+            Method::GET,
+            &t.url(&format!("companies?parent_id={holding}")),
+            None,
+        )
         .await;
     assert_eq!(res.body["companies"][0]["id"], eu.as_str(), "{}", res.text);
     let res = t
-        .call(&app, Method::GET, &t.url("companies?search=initech%20b"), None)
+        .call(
+            &app,
+            Method::GET,
+            &t.url("companies?search=initech%20b"),
+            None,
+        )
         .await;
     assert_eq!(res.body["companies"].as_array().unwrap().len(), 1);
-    let res = t.call(&app, Method::GET, &t.url("companies?limit=2"), None).await;
+    let res = t
+        .call(&app, Method::GET, &t.url("companies?limit=2"), None)
+        .await;
     assert_eq!(res.body["companies"].as_array().unwrap().len(), 2);
     let next = s(&res.body["next_cursor"]);
     let res = t
-        .call(&app, Method::GET, &t.url(&format!("companies?limit=2&cursor={next}")), None)
+        .call(
+            &app,
+            Method::GET,
+            &t.url(&format!("companies?limit=2&cursor={next}")),
+            None,
+        )
         .await;
     assert_eq!(res.body["companies"].as_array().unwrap().len(), 1);
     assert!(res.body["next_cursor"].is_null());
 
     // Contacts of a company; a company in use cannot be deleted.
     let c = t
-        .create(&app, json!({"email": "peter@initech.com", "kind": "business", "company_id": berlin}))
+        .create(
+            &app,
+            json!({"email": "peter@initech.com", "kind": "business", "company_id": berlin}),
+        )
         .await;
     let res = t
-        .call(&app, Method::GET, &t.url(&format!("companies/{berlin}/contacts")), None)
+        .call(
+            &app,
+            Method::GET,
+            &t.url(&format!("companies/{berlin}/contacts")),
+            None,
+        )
         .await;
     assert_eq!(ids(&res), [s(&c["id"])], "{}", res.text);
     let res = t
-        .call(&app, Method::GET, &t.url(&format!("contacts?company_id={berlin}")), None)
+        .call(
+            &app,
+            Method::GET,
+            &t.url(&format!("contacts?company_id={berlin}")),
+            None,
+        )
         .await;
     assert_eq!(ids(&res), [s(&c["id"])]);
     let res = t.call(&app, Method::DELETE, &url(&berlin), None).await;
     res.assert_problem(409);
     assert_eq!(res.body["code"], "company_in_use");
-    t.call(&app, Method::DELETE, &url(&eu), None).await.assert_problem(409);
+    t.call(&app, Method::DELETE, &url(&eu), None)
+        .await
+        .assert_problem(409);
     t.call(
         &app,
         Method::PATCH,
@@ -888,21 +1305,41 @@ async fn companies_form_a_tree_and_hold_contacts() {
     )
     .await;
     let res = t
-        .call_with(&app, Method::DELETE, &url(&berlin), None, &[("if-match", "\"1\"")])
+        .call_with(
+            &app,
+            Method::DELETE,
+            &url(&berlin),
+            None,
+            &[("if-match", "\"1\"")],
+        )
         .await;
     assert_eq!(res.status, 204, "{}", res.text);
-    t.call(&app, Method::GET, &url(&berlin), None).await.assert_problem(404);
+    t.call(&app, Method::GET, &url(&berlin), None)
+        .await
+        .assert_problem(404);
 
     // Renaming keeps the rest; another tenant sees nothing.
     let res = t
-        .call(&app, Method::PATCH, &url(&holding), Some(json!({"name": "Initech", "industry": null})))
+        .call(
+            &app,
+            Method::PATCH,
+            &url(&holding),
+            Some(json!({"name": "Initech", "industry": null})),
+        )
         .await;
     assert_eq!(res.body["name"], "Initech", "{}", res.text);
     assert_eq!(res.body["industry"], Value::Null);
     assert_eq!(res.body["domain"], "initech.com");
     let g = tenant(&app, "Globex", "owner@globex.com").await;
-    g.call(&app, Method::GET, &url(&holding), None).await.assert_problem(404);
-    g.call(&app, Method::GET, &g.url(&format!("companies/{holding}")), None)
+    g.call(&app, Method::GET, &url(&holding), None)
         .await
         .assert_problem(404);
+    g.call(
+        &app,
+        Method::GET,
+        &g.url(&format!("companies/{holding}")),
+        None,
+    )
+    .await
+    .assert_problem(404);
 }

@@ -213,12 +213,32 @@ const TABLE: &[(&str, &str, Kind)] = &[
         "/api/v1/customers/{id}/webhooks/{wid}/deliveries/{did}/replay",
         Kind::CustomerWrite,
     ),
-    ("POST", "/api/v1/projects/{pid}/contacts", Kind::ProjectWrite),
+    (
+        "POST",
+        "/api/v1/projects/{pid}/contacts",
+        Kind::ProjectWrite,
+    ),
     ("GET", "/api/v1/projects/{pid}/contacts", Kind::ProjectRead),
-    ("GET", "/api/v1/projects/{pid}/contacts/{contact_id}", Kind::ProjectRead),
-    ("PUT", "/api/v1/projects/{pid}/contacts/{contact_id}", Kind::ProjectWrite),
-    ("PATCH", "/api/v1/projects/{pid}/contacts/{contact_id}", Kind::ProjectWrite),
-    ("DELETE", "/api/v1/projects/{pid}/contacts/{contact_id}", Kind::ProjectWrite),
+    (
+        "GET",
+        "/api/v1/projects/{pid}/contacts/{contact_id}",
+        Kind::ProjectRead,
+    ),
+    (
+        "PUT",
+        "/api/v1/projects/{pid}/contacts/{contact_id}",
+        Kind::ProjectWrite,
+    ),
+    (
+        "PATCH",
+        "/api/v1/projects/{pid}/contacts/{contact_id}",
+        Kind::ProjectWrite,
+    ),
+    (
+        "DELETE",
+        "/api/v1/projects/{pid}/contacts/{contact_id}",
+        Kind::ProjectWrite,
+    ),
     (
         "GET",
         "/api/v1/projects/{pid}/contacts/by-email/{email}",
@@ -264,7 +284,11 @@ const TABLE: &[(&str, &str, Kind)] = &[
         "/api/v1/projects/{pid}/contacts/{contact_id}/tags",
         Kind::ProjectWrite,
     ),
-    ("POST", "/api/v1/projects/{pid}/companies", Kind::ProjectWrite),
+    (
+        "POST",
+        "/api/v1/projects/{pid}/companies",
+        Kind::ProjectWrite,
+    ),
     ("GET", "/api/v1/projects/{pid}/companies", Kind::ProjectRead),
     (
         "GET",
@@ -451,9 +475,7 @@ fn body_for(method: &str, path: &str) -> Option<Value> {
         ("POST", "/api/v1/customers/{id}/billing-accounts") => {
             Some(json!({"name": "B", "billing_email": "b@example.com", "currency": "EUR"}))
         }
-        ("PUT", "/api/v1/projects/{pid}/contacts/{contact_id}/tags") => {
-            Some(json!({"tags": []}))
-        }
+        ("PUT", "/api/v1/projects/{pid}/contacts/{contact_id}/tags") => Some(json!({"tags": []})),
         _ => Some(json!({})),
     }
 }

@@ -76,8 +76,8 @@ pub async fn create(
         }
         let c = Company::create(project.id, input, now())?;
         check_parent_of(conn, &project, &c)?;
+        idempotency::claim(conn, project.customer_id, idem.as_ref(), c.id)?;
         repo::insert(conn, project.customer_id, &c)?;
-        idempotency::remember(conn, project.customer_id, idem.as_ref(), c.id)?;
         events::append(
             conn,
             &event(project.customer_id, &c, "company.created", json!({})),
@@ -157,7 +157,12 @@ pub async fn patch(
         let changed: serde_json::Map<String, Value> = changes
             .0
             .iter()
-            .map(|k| ((*k).to_string(), full.get(*k).cloned().unwrap_or(Value::Null)))
+            .map(|k| {
+                (
+                    (*k).to_string(),
+                    full.get(*k).cloned().unwrap_or(Value::Null),
+                )
+            })
             .collect();
         events::append(
             conn,

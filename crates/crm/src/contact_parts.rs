@@ -208,9 +208,10 @@ pub async fn add_address(
         if asked_default.is_none() && !type_has_default {
             address.is_default = true;
         }
+        // The key first: a concurrent retry waits on it and replays.
+        idempotency::claim(conn, project.customer_id, idem.as_ref(), address.id)?;
         let displaced = clear_displaced(conn, &project, &existing, &address, at)?;
         repo::insert_address(conn, project.customer_id, project.id, &address)?;
-        idempotency::remember(conn, project.customer_id, idem.as_ref(), address.id)?;
         append(
             conn,
             &project,
@@ -370,8 +371,9 @@ pub async fn add_note(
             return Ok(Created::Replayed(id));
         }
         let note = Note::create(contact.id, text.as_deref(), audit.actor.clone(), now())?;
+        // The key first: a concurrent retry waits on it and replays.
+        idempotency::claim(conn, project.customer_id, idem.as_ref(), note.id)?;
         repo::insert_note(conn, project.customer_id, project.id, &note)?;
-        idempotency::remember(conn, project.customer_id, idem.as_ref(), note.id)?;
         append(
             conn,
             &project,
@@ -509,8 +511,9 @@ pub async fn record_interaction(
             ..input
         };
         let interaction = Interaction::create(contact.id, input, audit.actor.clone(), now())?;
+        // The key first: a concurrent retry waits on it and replays.
+        idempotency::claim(conn, project.customer_id, idem.as_ref(), interaction.id)?;
         repo::insert_interaction(conn, project.customer_id, project.id, &interaction)?;
-        idempotency::remember(conn, project.customer_id, idem.as_ref(), interaction.id)?;
         append(
             conn,
             &project,
@@ -631,11 +634,12 @@ pub async fn add_payment_method(
         } else {
             Vec::new()
         };
+        // The key first: a concurrent retry waits on it and replays.
+        idempotency::claim(conn, project.customer_id, idem.as_ref(), method.id)?;
         if !displaced.is_empty() {
             repo::clear_default_payment_methods(conn, project.customer_id, contact.id, method.id)?;
         }
         repo::insert_payment_method(conn, project.customer_id, project.id, &method)?;
-        idempotency::remember(conn, project.customer_id, idem.as_ref(), method.id)?;
         append(
             conn,
             &project,
@@ -778,6 +782,8 @@ pub async fn record_order(
         }
         let loaded = contact.version;
         contact.record_order(&order, at)?;
+        // The key first: a concurrent retry waits on it and replays.
+        idempotency::claim(conn, project.customer_id, idem.as_ref(), contact.id)?;
         repo::insert_order(
             conn,
             project.customer_id,
@@ -786,7 +792,6 @@ pub async fn record_order(
             &order,
             at,
         )?;
-        idempotency::remember(conn, project.customer_id, idem.as_ref(), contact.id)?;
         let s = &contact.stats;
         save(
             conn,

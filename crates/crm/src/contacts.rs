@@ -61,7 +61,12 @@ fn changed(c: &Contact, changes: &Changes) -> Value {
     let picked: Map<String, Value> = changes
         .0
         .iter()
-        .map(|name| ((*name).to_string(), full.get(*name).cloned().unwrap_or(Value::Null)))
+        .map(|name| {
+            (
+                (*name).to_string(),
+                full.get(*name).cloned().unwrap_or(Value::Null),
+            )
+        })
         .collect();
     Value::Object(picked)
 }
@@ -148,8 +153,8 @@ pub async fn create(
         let contact = Contact::create(project.id, input, now())?;
         check_references(conn, &project, &contact)?;
         clientele_tenancy::limits::check_contacts(conn, &platform, project.customer_id)?;
+        idempotency::claim(conn, project.customer_id, idem.as_ref(), contact.id)?;
         repo::insert(conn, project.customer_id, &contact)?;
-        idempotency::remember(conn, project.customer_id, idem.as_ref(), contact.id)?;
         events::append(
             conn,
             &event(project.customer_id, &contact, "contact.created", json!({})),
@@ -177,7 +182,12 @@ pub async fn get(
 }
 
 /// The live contact with this email (any case).
-pub async fn get_by_email(db: &Db, actor: &Actor, project_id: Uuid, email: &str) -> Result<Contact> {
+pub async fn get_by_email(
+    db: &Db,
+    actor: &Actor,
+    project_id: Uuid,
+    email: &str,
+) -> Result<Contact> {
     let email = Email::parse(email, "email").map_err(|e| Error::Validation(vec![e]))?;
     let principal = actor.principal.clone();
     db.read(move |conn| {
@@ -262,7 +272,16 @@ where
         contact.check_version(if_match)?;
         let loaded = contact.version;
         if let Some((event_type, extra, tags_changed)) = change(conn, &project, &mut contact)? {
-            save(conn, &project, &contact, loaded, tags_changed, event_type, extra, &audit)?;
+            save(
+                conn,
+                &project,
+                &contact,
+                loaded,
+                tags_changed,
+                event_type,
+                extra,
+                &audit,
+            )?;
         }
         Ok(contact)
     })
@@ -388,8 +407,10 @@ pub async fn set_tier(
     tier: &str,
     if_match: Option<i64>,
 ) -> Result<Contact> {
-    let tier = Tier::parse_field(tier, "tier").map_err(|e| Error::Validation(vec![e]))?;
+    let tier = tier.to_string();
     modify(db, actor, project_id, id, if_match, move |conn, p, c| {
+        // Parsed behind the gate: a stranger learns nothing from a validation error.
+        let tier = Tier::parse_field(&tier, "tier").map_err(|e| Error::Validation(vec![e]))?;
         let changes = c.set_tier(tier, now())?;
         updated(conn, p, c, changes)
     })
@@ -442,7 +463,16 @@ pub async fn restore(
         let loaded = contact.version;
         contact.restore(now())?;
         clientele_tenancy::limits::check_contacts(conn, &platform, project.customer_id)?;
-        save(conn, &project, &contact, loaded, false, "contact.restored", json!({}), &audit)?;
+        save(
+            conn,
+            &project,
+            &contact,
+            loaded,
+            false,
+            "contact.restored",
+            json!({}),
+            &audit,
+        )?;
         Ok(contact)
     })
     .await

@@ -83,8 +83,11 @@ pub fn earlier(
     Ok(Some(record.resource_id))
 }
 
-/// After creating, in the same transaction: remembers what the key created.
-pub fn remember(
+/// Claims the key for `resource_id`, in the creating transaction and BEFORE the
+/// resource is written: a concurrent request with the same key then waits on the key's
+/// row and fails with [`lost_race`] (and retries into a replay) instead of running
+/// into the resource's own unique constraints.
+pub fn claim(
     conn: &mut DbConn,
     customer_id: Uuid,
     idem: Option<&Idempotency>,
@@ -109,5 +112,11 @@ pub fn remember(
 /// True for the error of a concurrent request that recorded the same key first: the
 /// caller retries once, which then replays.
 pub fn lost_race(e: &Error) -> bool {
-    matches!(e, Error::Conflict { code: "idempotency_key_in_use", .. })
+    matches!(
+        e,
+        Error::Conflict {
+            code: "idempotency_key_in_use",
+            ..
+        }
+    )
 }

@@ -149,7 +149,9 @@ pub fn list(
         .into_boxed();
     if let Some(s) = search.map(search_key).filter(|s| !s.is_empty()) {
         let end = format!("{s}\u{10FFFF}");
-        q = q.filter(companies::name_key.ge(s)).filter(companies::name_key.lt(end));
+        q = q
+            .filter(companies::name_key.ge(s))
+            .filter(companies::name_key.lt(end));
     }
     if let Some(p) = parent_id {
         q = q.filter(companies::parent_id.eq(p.to_string()));
@@ -158,7 +160,9 @@ pub fn list(
         q = q.filter(
             companies::name_key
                 .gt(key.to_string())
-                .or(companies::name_key.eq(key.to_string()).and(companies::id.gt(id.to_string()))),
+                .or(companies::name_key
+                    .eq(key.to_string())
+                    .and(companies::id.gt(id.to_string()))),
         );
     }
     q.load(conn)
@@ -173,7 +177,12 @@ pub fn sort_key(c: &Company) -> String {
     search_key(&c.name)
 }
 
-pub fn update(conn: &mut DbConn, customer_id: Uuid, c: &Company, loaded_version: i64) -> Result<()> {
+pub fn update(
+    conn: &mut DbConn,
+    customer_id: Uuid,
+    c: &Company,
+    loaded_version: i64,
+) -> Result<()> {
     let row = Row::from_domain(customer_id, c);
     let n = diesel::update(
         companies::table

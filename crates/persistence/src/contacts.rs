@@ -77,11 +77,19 @@ impl Row {
             first_name: c.first_name.clone(),
             last_name: c.last_name.clone(),
             display_name: c.display_name.clone(),
-            email: c.email.as_ref().map(|e| e.as_str().to_string()).unwrap_or_default(),
+            email: c
+                .email
+                .as_ref()
+                .map(|e| e.as_str().to_string())
+                .unwrap_or_default(),
             phone: c.phone.as_ref().map(|p| p.as_str().to_string()),
             first_name_key: c.first_name.as_deref().map(search_key).unwrap_or_default(),
             last_name_key: c.last_name.as_deref().map(search_key).unwrap_or_default(),
-            phone_digits: c.phone.as_ref().map(|p| p.digits().to_string()).unwrap_or_default(),
+            phone_digits: c
+                .phone
+                .as_ref()
+                .map(|p| p.digits().to_string())
+                .unwrap_or_default(),
             stage: c.stage.as_str().into(),
             status: c.status.as_str().into(),
             tier: c.tier.as_str().into(),
@@ -251,7 +259,11 @@ pub fn find(
 }
 
 /// The contact of `project_id` with this (lower-case) email, deleted or not.
-pub fn find_by_email(conn: &mut DbConn, project_id: Uuid, email: &Email) -> Result<Option<Contact>> {
+pub fn find_by_email(
+    conn: &mut DbConn,
+    project_id: Uuid,
+    email: &Email,
+) -> Result<Option<Contact>> {
     contacts::table
         .filter(contacts::project_id.eq(project_id.to_string()))
         .filter(contacts::email.eq(email.as_str()))
@@ -394,7 +406,12 @@ fn filtered(f: &Filter) -> Boxed<'static> {
     let mut q = contacts::table
         .filter(contacts::project_id.eq(project.clone()))
         .into_boxed();
-    if let Some(s) = f.search.as_deref().map(search_key).filter(|s| !s.is_empty()) {
+    if let Some(s) = f
+        .search
+        .as_deref()
+        .map(search_key)
+        .filter(|s| !s.is_empty())
+    {
         let end = prefix_end(&s);
         // Each branch names the project so that each can use its own index.
         let in_project = || contacts::project_id.eq(project.clone());
@@ -403,7 +420,13 @@ fn filtered(f: &Filter) -> Boxed<'static> {
                 .and(contacts::email.ge(s.clone()))
                 .and(contacts::email.lt(end.clone())),
         )
-            as Box<dyn BoxableExpression<contacts::table, MultiBackend, SqlType = diesel::sql_types::Bool>>;
+            as Box<
+                dyn BoxableExpression<
+                    contacts::table,
+                    MultiBackend,
+                    SqlType = diesel::sql_types::Bool,
+                >,
+            >;
         any = Box::new(
             any.or(in_project()
                 .and(contacts::first_name_key.ge(s.clone()))
@@ -415,7 +438,9 @@ fn filtered(f: &Filter) -> Boxed<'static> {
                 .and(contacts::last_name_key.lt(end.clone()))),
         );
         let digits: String = s.chars().filter(char::is_ascii_digit).collect();
-        let phone_like = s.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
+        let phone_like = s
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-().".contains(c));
         if phone_like && !digits.is_empty() {
             let end = prefix_end(&digits);
             any = Box::new(
@@ -473,9 +498,15 @@ macro_rules! keyset {
         if let Some((key, id)) = $after {
             let id: String = id;
             q = if $desc {
-                q.filter($col.lt(key.clone()).or($col.eq(key).and(contacts::id.lt(id))))
+                q.filter(
+                    $col.lt(key.clone())
+                        .or($col.eq(key).and(contacts::id.lt(id))),
+                )
             } else {
-                q.filter($col.gt(key.clone()).or($col.eq(key).and(contacts::id.gt(id))))
+                q.filter(
+                    $col.gt(key.clone())
+                        .or($col.eq(key).and(contacts::id.gt(id))),
+                )
             };
         }
         if $desc {
@@ -519,21 +550,29 @@ pub fn list(
     let q = filtered(f);
     let mut q = match sort {
         SortBy::CreatedAt => {
-            let after = after.map(|(k, id)| time_key(&k).map(|k| (k, id))).transpose()?;
+            let after = after
+                .map(|(k, id)| time_key(&k).map(|k| (k, id)))
+                .transpose()?;
             keyset!(q, contacts::created_at, after, desc)
         }
         SortBy::UpdatedAt => {
-            let after = after.map(|(k, id)| time_key(&k).map(|k| (k, id))).transpose()?;
+            let after = after
+                .map(|(k, id)| time_key(&k).map(|k| (k, id)))
+                .transpose()?;
             keyset!(q, contacts::updated_at, after, desc)
         }
         SortBy::LastName => keyset!(q, contacts::last_name_key, after, desc),
         SortBy::Email => keyset!(q, contacts::email, after, desc),
         SortBy::TotalSpent => {
-            let after = after.map(|(k, id)| int_key(&k).map(|k| (k, id))).transpose()?;
+            let after = after
+                .map(|(k, id)| int_key(&k).map(|k| (k, id)))
+                .transpose()?;
             keyset!(q, contacts::total_spent, after, desc)
         }
         SortBy::LastOrderAt => {
-            let after = after.map(|(k, id)| int_key(&k).map(|k| (k, id))).transpose()?;
+            let after = after
+                .map(|(k, id)| int_key(&k).map(|k| (k, id)))
+                .transpose()?;
             keyset!(q, contacts::last_order_key, after, desc)
         }
     };
@@ -567,7 +606,11 @@ fn sort_key(c: &Contact, sort: SortBy) -> String {
         SortBy::CreatedAt => c.created_at.timestamp_micros().to_string(),
         SortBy::UpdatedAt => c.updated_at.timestamp_micros().to_string(),
         SortBy::LastName => c.last_name.as_deref().map(search_key).unwrap_or_default(),
-        SortBy::Email => c.email.as_ref().map(|e| e.as_str().to_string()).unwrap_or_default(),
+        SortBy::Email => c
+            .email
+            .as_ref()
+            .map(|e| e.as_str().to_string())
+            .unwrap_or_default(),
         SortBy::TotalSpent => c.stats.total_spent.to_string(),
         SortBy::LastOrderAt => micros(c.stats.last_order_at).to_string(),
     }
@@ -575,8 +618,5 @@ fn sort_key(c: &Contact, sort: SortBy) -> String {
 
 /// How many contacts match the filter (the `total` of the page form).
 pub fn count(conn: &mut DbConn, f: &Filter) -> Result<i64> {
-    filtered(f)
-        .count()
-        .get_result(conn)
-        .map_err(errors::db)
+    filtered(f).count().get_result(conn).map_err(errors::db)
 }

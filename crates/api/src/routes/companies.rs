@@ -207,8 +207,16 @@ pub async fn list_companies(
             Some((parts[0].clone(), id))
         }
     };
-    let (items, next) =
-        uc::list(&state.db, &caller.actor, pid, q.search, q.parent_id, after, limit).await?;
+    let (items, next) = uc::list(
+        &state.db,
+        &caller.actor,
+        pid,
+        q.search,
+        q.parent_id,
+        after,
+        limit,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(CompanyList {
         companies: items.into_iter().map(Into::into).collect(),
         next_cursor: next.map(|(key, id)| cursor::encode(&[&key, &id.to_string()])),

@@ -347,7 +347,10 @@ pub async fn create_contact(
     };
     let (contact, replayed) = match created {
         Created::New(c) => (c, false),
-        Created::Replayed(id) => (uc::get(&state.db, &caller.actor, pid, id, true).await?, true),
+        Created::Replayed(id) => (
+            uc::get(&state.db, &caller.actor, pid, id, true).await?,
+            true,
+        ),
     };
     let mut res = HttpResponse::Created();
     res.insert_header((
@@ -425,7 +428,10 @@ fn choice<T>(
 fn in_range(value: Option<i64>, field: &str, max: i64) -> Result<i64, ApiError> {
     let v = value.unwrap_or(20);
     if !(1..=max).contains(&v) {
-        return Err(ApiError::invalid(field, format!("must be between 1 and {max}")));
+        return Err(ApiError::invalid(
+            field,
+            format!("must be between 1 and {max}"),
+        ));
     }
     Ok(v)
 }
@@ -479,8 +485,12 @@ pub async fn list_contacts(
         .map(|t| t.trim().to_lowercase())
         .collect();
     let sort_by = choice(q.sort_by.as_deref(), "sort_by", SortBy::parse_field)?.unwrap_or_default();
-    let sort_order =
-        choice(q.sort_order.as_deref(), "sort_order", SortOrder::parse_field)?.unwrap_or_default();
+    let sort_order = choice(
+        q.sort_order.as_deref(),
+        "sort_order",
+        SortOrder::parse_field,
+    )?
+    .unwrap_or_default();
     let paged = q.page.is_some() || q.page_size.is_some();
     if paged && (q.cursor.is_some() || q.limit.is_some()) {
         return Err(ApiError::invalid(
@@ -702,82 +712,54 @@ async fn lifecycle(
     Ok(contact_response(HttpResponse::Ok(), c))
 }
 
-/// Lead -> prospect. Any other stage gets 409 naming the stage and the allowed actions.
-#[utoipa::path(
-    tag = "contacts",
-    security(("bearer" = [])),
-    params(("pid" = Uuid, Path, description = "Project id"),
-           ("contact_id" = Uuid, Path, description = "Contact id"),
-           ("If-Match" = Option<String>, Header, description = "ETag of the current version")),
-    responses((status = 200, description = "The contact", body = ContactBody), TransitionErrors, AuthErrors)
-)]
-#[post("/projects/{pid}/contacts/{contact_id}/qualify")]
-pub async fn qualify_contact(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<(String, String)>,
-    if_match: IfMatch,
-) -> ApiResult<HttpResponse> {
-    lifecycle(state, caller, path, if_match, StageAction::Qualify).await
+/// One route per lifecycle action, documented alike.
+macro_rules! lifecycle_route {
+    ($name:ident, $action:expr, $path:tt, $doc:tt) => {
+        #[doc = $doc]
+        #[utoipa::path(
+            tag = "contacts",
+            security(("bearer" = [])),
+            params(("pid" = Uuid, Path, description = "Project id"),
+                   ("contact_id" = Uuid, Path, description = "Contact id"),
+                   ("If-Match" = Option<String>, Header, description = "ETag of the current version")),
+            responses((status = 200, description = "The contact", body = ContactBody), TransitionErrors, AuthErrors)
+        )]
+        #[post($path)]
+        pub async fn $name(
+            state: web::Data<AppState>,
+            caller: Caller,
+            path: web::Path<(String, String)>,
+            if_match: IfMatch,
+        ) -> ApiResult<HttpResponse> {
+            lifecycle(state, caller, path, if_match, $action).await
+        }
+    };
 }
 
-/// Prospect -> customer. Any other stage gets 409 naming the stage and the allowed
-/// actions.
-#[utoipa::path(
-    tag = "contacts",
-    security(("bearer" = [])),
-    params(("pid" = Uuid, Path, description = "Project id"),
-           ("contact_id" = Uuid, Path, description = "Contact id"),
-           ("If-Match" = Option<String>, Header, description = "ETag of the current version")),
-    responses((status = 200, description = "The contact", body = ContactBody), TransitionErrors, AuthErrors)
-)]
-#[post("/projects/{pid}/contacts/{contact_id}/convert")]
-pub async fn convert_contact(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<(String, String)>,
-    if_match: IfMatch,
-) -> ApiResult<HttpResponse> {
-    lifecycle(state, caller, path, if_match, StageAction::Convert).await
-}
-
-/// Customer -> churned (sets `churned_at`).
-#[utoipa::path(
-    tag = "contacts",
-    security(("bearer" = [])),
-    params(("pid" = Uuid, Path, description = "Project id"),
-           ("contact_id" = Uuid, Path, description = "Contact id"),
-           ("If-Match" = Option<String>, Header, description = "ETag of the current version")),
-    responses((status = 200, description = "The contact", body = ContactBody), TransitionErrors, AuthErrors)
-)]
-#[post("/projects/{pid}/contacts/{contact_id}/churn")]
-pub async fn churn_contact(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<(String, String)>,
-    if_match: IfMatch,
-) -> ApiResult<HttpResponse> {
-    lifecycle(state, caller, path, if_match, StageAction::Churn).await
-}
-
-/// Churned -> prospect (clears `churned_at`).
-#[utoipa::path(
-    tag = "contacts",
-    security(("bearer" = [])),
-    params(("pid" = Uuid, Path, description = "Project id"),
-           ("contact_id" = Uuid, Path, description = "Contact id"),
-           ("If-Match" = Option<String>, Header, description = "ETag of the current version")),
-    responses((status = 200, description = "The contact", body = ContactBody), TransitionErrors, AuthErrors)
-)]
-#[post("/projects/{pid}/contacts/{contact_id}/reactivate")]
-pub async fn reactivate_contact(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<(String, String)>,
-    if_match: IfMatch,
-) -> ApiResult<HttpResponse> {
-    lifecycle(state, caller, path, if_match, StageAction::Reactivate).await
-}
+lifecycle_route!(
+    qualify_contact,
+    StageAction::Qualify,
+    "/projects/{pid}/contacts/{contact_id}/qualify",
+    "Lead -> prospect. Any other stage gets 409 naming the stage and the allowed actions."
+);
+lifecycle_route!(
+    convert_contact,
+    StageAction::Convert,
+    "/projects/{pid}/contacts/{contact_id}/convert",
+    "Prospect -> customer. Any other stage gets 409 naming the stage and the allowed actions."
+);
+lifecycle_route!(
+    churn_contact,
+    StageAction::Churn,
+    "/projects/{pid}/contacts/{contact_id}/churn",
+    "Customer -> churned (sets `churned_at`)."
+);
+lifecycle_route!(
+    reactivate_contact,
+    StageAction::Reactivate,
+    "/projects/{pid}/contacts/{contact_id}/reactivate",
+    "Churned -> prospect (clears `churned_at`)."
+);
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -805,7 +787,15 @@ pub async fn assign_contact(
     body: Json<AssignRequest>,
 ) -> ApiResult<HttpResponse> {
     let (pid, id) = ids(&path.0, &path.1)?;
-    let c = uc::assign(&state.db, &caller.actor, pid, id, body.0.assigned_to, if_match.0).await?;
+    let c = uc::assign(
+        &state.db,
+        &caller.actor,
+        pid,
+        id,
+        body.0.assigned_to,
+        if_match.0,
+    )
+    .await?;
     Ok(contact_response(HttpResponse::Ok(), c))
 }
 
