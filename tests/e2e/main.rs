@@ -2,6 +2,8 @@
 //! PostgreSQL when CLIENTELE_TEST_DATABASE_URL is set.
 
 mod auth;
+mod contact_parts;
+mod contacts;
 mod customers;
 mod events;
 mod hierarchy;

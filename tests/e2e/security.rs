@@ -213,6 +213,178 @@ const TABLE: &[(&str, &str, Kind)] = &[
         "/api/v1/customers/{id}/webhooks/{wid}/deliveries/{did}/replay",
         Kind::CustomerWrite,
     ),
+    (
+        "POST",
+        "/api/v1/projects/{pid}/contacts",
+        Kind::ProjectWrite,
+    ),
+    ("GET", "/api/v1/projects/{pid}/contacts", Kind::ProjectRead),
+    (
+        "GET",
+        "/api/v1/projects/{pid}/contacts/{contact_id}",
+        Kind::ProjectRead,
+    ),
+    (
+        "PUT",
+        "/api/v1/projects/{pid}/contacts/{contact_id}",
+        Kind::ProjectWrite,
+    ),
+    (
+        "PATCH",
+        "/api/v1/projects/{pid}/contacts/{contact_id}",
+        Kind::ProjectWrite,
+    ),
+    (
+        "DELETE",
+        "/api/v1/projects/{pid}/contacts/{contact_id}",
+        Kind::ProjectWrite,
+    ),
+    (
+        "GET",
+        "/api/v1/projects/{pid}/contacts/by-email/{email}",
+        Kind::ProjectRead,
+    ),
+    (
+        "POST",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/restore",
+        Kind::ProjectWrite,
+    ),
+    (
+        "POST",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/qualify",
+        Kind::ProjectWrite,
+    ),
+    (
+        "POST",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/convert",
+        Kind::ProjectWrite,
+    ),
+    (
+        "POST",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/churn",
+        Kind::ProjectWrite,
+    ),
+    (
+        "POST",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/reactivate",
+        Kind::ProjectWrite,
+    ),
+    (
+        "PUT",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/assign",
+        Kind::ProjectWrite,
+    ),
+    (
+        "PUT",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/tier",
+        Kind::ProjectWrite,
+    ),
+    (
+        "PUT",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/tags",
+        Kind::ProjectWrite,
+    ),
+    (
+        "POST",
+        "/api/v1/projects/{pid}/companies",
+        Kind::ProjectWrite,
+    ),
+    ("GET", "/api/v1/projects/{pid}/companies", Kind::ProjectRead),
+    (
+        "GET",
+        "/api/v1/projects/{pid}/companies/{company_id}",
+        Kind::ProjectRead,
+    ),
+    (
+        "PATCH",
+        "/api/v1/projects/{pid}/companies/{company_id}",
+        Kind::ProjectWrite,
+    ),
+    (
+        "DELETE",
+        "/api/v1/projects/{pid}/companies/{company_id}",
+        Kind::ProjectWrite,
+    ),
+    (
+        "GET",
+        "/api/v1/projects/{pid}/companies/{company_id}/contacts",
+        Kind::ProjectRead,
+    ),
+    (
+        "GET",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/addresses",
+        Kind::ProjectRead,
+    ),
+    (
+        "POST",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/addresses",
+        Kind::ProjectWrite,
+    ),
+    (
+        "PATCH",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/addresses/{address_id}",
+        Kind::ProjectWrite,
+    ),
+    (
+        "DELETE",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/addresses/{address_id}",
+        Kind::ProjectWrite,
+    ),
+    (
+        "GET",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/notes",
+        Kind::ProjectRead,
+    ),
+    (
+        "POST",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/notes",
+        Kind::ProjectWrite,
+    ),
+    (
+        "PATCH",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/notes/{note_id}",
+        Kind::ProjectWrite,
+    ),
+    (
+        "DELETE",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/notes/{note_id}",
+        Kind::ProjectWrite,
+    ),
+    (
+        "GET",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/interactions",
+        Kind::ProjectRead,
+    ),
+    (
+        "POST",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/interactions",
+        Kind::ProjectWrite,
+    ),
+    (
+        "GET",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/payment-methods",
+        Kind::ProjectRead,
+    ),
+    (
+        "POST",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/payment-methods",
+        Kind::ProjectWrite,
+    ),
+    (
+        "DELETE",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/payment-methods/{payment_method_id}",
+        Kind::ProjectWrite,
+    ),
+    (
+        "GET",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/orders",
+        Kind::ProjectRead,
+    ),
+    (
+        "POST",
+        "/api/v1/projects/{pid}/contacts/{contact_id}/orders",
+        Kind::ProjectWrite,
+    ),
 ];
 
 /// The callers, each with the customer its `{id}` resolves to.
@@ -303,6 +475,7 @@ fn body_for(method: &str, path: &str) -> Option<Value> {
         ("POST", "/api/v1/customers/{id}/billing-accounts") => {
             Some(json!({"name": "B", "billing_email": "b@example.com", "currency": "EUR"}))
         }
+        ("PUT", "/api/v1/projects/{pid}/contacts/{contact_id}/tags") => Some(json!({"tags": []})),
         _ => Some(json!({})),
     }
 }
@@ -318,6 +491,11 @@ struct Ids {
     channel: String,
     webhook: String,
     delivery: String,
+    contact: String,
+    company: String,
+    address: String,
+    note: String,
+    payment_method: String,
 }
 
 impl Ids {
@@ -331,6 +509,13 @@ impl Ids {
             .replace("{cid}", &self.channel)
             .replace("{wid}", &self.webhook)
             .replace("{did}", &self.delivery)
+            .replace("{contact_id}", &self.contact)
+            .replace("{company_id}", &self.company)
+            .replace("{address_id}", &self.address)
+            .replace("{note_id}", &self.note)
+            .replace("{payment_method_id}", &self.payment_method)
+            // The contact that `ids_of` creates.
+            .replace("{email}", "known@example.com")
     }
 }
 
@@ -387,7 +572,42 @@ async fn ids_of(app: &TestApp, signup: &Value) -> Ids {
     )
     .await
     .unwrap();
+    // A contact and a company in the project, so that their routes find them.
+    let cust = Uuid::parse_str(&customer).unwrap();
+    let now = clientele_domain::time::now();
+    let contact = clientele_domain::contact::Contact::create(
+        project,
+        clientele_domain::contact::ContactInput {
+            email: Some("known@example.com".into()),
+            ..Default::default()
+        },
+        now,
+    )
+    .unwrap();
+    let company = clientele_domain::company::Company::create(
+        project,
+        clientele_domain::company::CompanyInput {
+            name: Some("Initech".into()),
+            ..Default::default()
+        },
+        now,
+    )
+    .unwrap();
+    let (c, co) = (contact.clone(), company.clone());
+    app.db
+        .write(move |conn| {
+            clientele_persistence::contacts::insert(conn, cust, &c)?;
+            clientele_persistence::companies::insert(conn, cust, &co)
+        })
+        .await
+        .unwrap();
+    let parts = parts_of(app, cust, project, contact.id).await;
     Ids {
+        address: parts[0].clone(),
+        note: parts[1].clone(),
+        payment_method: parts[2].clone(),
+        contact: contact.id.to_string(),
+        company: company.id.to_string(),
         webhook: webhook.id.to_string(),
         delivery: Uuid::now_v7().to_string(),
         billing_account: signup["billing_account"]["id"]
@@ -400,6 +620,54 @@ async fn ids_of(app: &TestApp, signup: &Value) -> Ids {
         user: signup["user"]["id"].as_str().unwrap().to_string(),
         key: key.id.to_string(),
     }
+}
+
+/// An address, a note and a payment method of a contact, so that the routes under a
+/// contact find them: their ids.
+async fn parts_of(app: &TestApp, customer: Uuid, project: Uuid, contact: Uuid) -> Vec<String> {
+    use clientele_domain::contact_parts::{
+        Address, AddressInput, Note, PaymentMethod, PaymentMethodInput,
+    };
+    use clientele_persistence::contact_parts as parts;
+    let at = clientele_domain::time::now();
+    let address = Address::create(
+        contact,
+        AddressInput {
+            address_type: Some("billing".into()),
+            address_line1: Some("1 Rue de Rivoli".into()),
+            city: Some("Paris".into()),
+            postal_code: Some("75001".into()),
+            country: Some("FR".into()),
+            ..AddressInput::default()
+        },
+        at,
+    )
+    .unwrap();
+    let note = Note::create(contact, Some("A note"), Some("system".into()), at).unwrap();
+    let method = PaymentMethod::create(
+        contact,
+        PaymentMethodInput {
+            provider: Some("stripe".into()),
+            token: Some("pm_access_table".into()),
+            ..PaymentMethodInput::default()
+        },
+        at,
+    )
+    .unwrap();
+    let ids = vec![
+        address.id.to_string(),
+        note.id.to_string(),
+        method.id.to_string(),
+    ];
+    app.db
+        .write(move |conn| {
+            parts::insert_address(conn, customer, project, &address)?;
+            parts::insert_note(conn, customer, project, &note)?;
+            parts::insert_payment_method(conn, customer, project, &method)
+        })
+        .await
+        .unwrap();
+    ids
 }
 
 async fn world(app: &TestApp) -> World {

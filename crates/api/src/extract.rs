@@ -68,6 +68,73 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
     }
 }
 
+/// A JSON body as [`Json`] gives it, together with the parsed document: what an
+/// `Idempotency-Key` fingerprints and what the card-number check scans.
+#[derive(Debug)]
+pub struct RawJson<T>(pub T, pub serde_json::Value);
+
+impl<T: DeserializeOwned + 'static> FromRequest for RawJson<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = read_body(req, payload);
+        Box::pin(async move {
+            let Some(bytes) = body.await? else {
+                return Err(ApiError::bad_request(
+                    "body",
+                    "the request body is empty; expected JSON",
+                ));
+            };
+            let raw: serde_json::Value = parse_json(&bytes)?;
+            Ok(RawJson(parse_json(&bytes)?, raw))
+        })
+    }
+}
+
+/// The `Idempotency-Key` header of a creating POST, if any.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey(pub Option<String>);
+
+pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+
+impl FromRequest for IdempotencyKey {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let key = match req.headers().get(IDEMPOTENCY_KEY) {
+            None => Ok(IdempotencyKey(None)),
+            Some(v) => v
+                .to_str()
+                .map(|s| IdempotencyKey(Some(s.to_string())))
+                .map_err(|_| ApiError::invalid(IDEMPOTENCY_KEY, "must be visible ASCII")),
+        };
+        ready(key)
+    }
+}
+
+impl IdempotencyKey {
+    /// The key bound to this request: its method and path, and the body's fingerprint.
+    pub fn bind(
+        &self,
+        req: &HttpRequest,
+        body: &serde_json::Value,
+    ) -> Result<Option<clientele_crm::idempotency::Idempotency>, ApiError> {
+        self.0
+            .as_deref()
+            .map(|key| {
+                clientele_crm::idempotency::Idempotency::new(
+                    key,
+                    format!("{} {}", req.method(), req.path()),
+                    body,
+                )
+            })
+            .transpose()
+            .map_err(ApiError::from)
+    }
+}
+
 /// Reads a JSON body within the limit; `None` when there is no body at all.
 fn read_body(
     req: &HttpRequest,
@@ -225,29 +292,39 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        // `?limit=&status=` (empty values) means "not given", as in the seed's examples.
-        let pairs: Vec<(String, String)> = form_urlencoded::parse(req.query_string().as_bytes())
-            .filter(|(_, v)| !v.is_empty())
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
-        let query = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(pairs)
-            .finish();
-        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-        ready(
-            serde_path_to_error::deserialize(de)
-                .map(Query)
-                .map_err(|e| {
-                    let path = e.path().to_string();
-                    let msg = e.into_inner().to_string();
-                    match data_error(&path, &msg) {
-                        // Query errors without a path are about the query string, not a body.
-                        err if err.fields().any(|f| f == "body") => ApiError::invalid("query", msg),
-                        err => err,
-                    }
-                }),
-        )
+        ready(parse_query(req, &[]).map(Query))
     }
+}
+
+/// Parses the query string into `T`, leaving out the `skip` keys (repeatable ones that
+/// [`query_values`] reads, which a struct cannot hold).
+pub fn parse_query<T: DeserializeOwned>(req: &HttpRequest, skip: &[&str]) -> Result<T, ApiError> {
+    // `?limit=&status=` (empty values) means "not given", as in the seed's examples.
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(req.query_string().as_bytes())
+        .filter(|(k, v)| !v.is_empty() && !skip.contains(&k.as_ref()))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let msg = e.into_inner().to_string();
+        match data_error(&path, &msg) {
+            // Query errors without a path are about the query string, not a body.
+            err if err.fields().any(|f| f == "body") => ApiError::invalid("query", msg),
+            err => err,
+        }
+    })
+}
+
+/// Every non-empty value of a repeatable query parameter, in order.
+pub fn query_values(req: &HttpRequest, name: &str) -> Vec<String> {
+    form_urlencoded::parse(req.query_string().as_bytes())
+        .filter(|(k, v)| k == name && !v.is_empty())
+        .map(|(_, v)| v.into_owned())
+        .collect()
 }
 
 /// `If-Match: "<version>"`. Absent means "update whatever is current".

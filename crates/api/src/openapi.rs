@@ -21,6 +21,7 @@ use crate::problem::{Problem, ProblemField};
         (name = "api-keys", description = "Machine credentials of a customer"),
         (name = "projects", description = "Projects of a customer and their channels"),
         (name = "settings", description = "Settings inheritance: overrides, locks, effective values, schema"),
+        (name = "contacts", description = "The customer records of a project: lifecycle, tags, search and what hangs under a contact"),
         (name = "billing", description = "Billing accounts and the billing system's view"),
         (name = "events", description = "The event feed and audit log"),
         (name = "webhooks", description = "Signed delivery of a customer's events to its URLs"),
@@ -82,6 +83,9 @@ pub fn register(
                 .configure(crate::routes::api_keys::configure)
                 .configure(crate::routes::projects::configure)
                 .configure(crate::routes::billing::configure)
+                .configure(crate::routes::contacts::configure)
+                .configure(crate::routes::contact_parts::configure)
+                .configure(crate::routes::companies::configure)
                 .configure(crate::routes::events::configure)
                 .configure(crate::routes::webhooks::configure),
         )

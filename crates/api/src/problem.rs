@@ -217,7 +217,15 @@ impl From<Error> for ApiError {
                     "Transition not allowed",
                 )
                 .detail(detail)
-                .extension("current_status", Value::from(current))
+                // A contact's lifecycle position is its stage (its status is another field).
+                .extension(
+                    if entity == "contact" {
+                        "current_stage"
+                    } else {
+                        "current_status"
+                    },
+                    Value::from(current),
+                )
                 .extension("action", Value::from(action))
                 .extension("allowed_actions", Value::from(allowed))
             }

@@ -89,6 +89,30 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// The orders a contact list can be sorted in (always then by id, for a stable
+    /// keyset cursor).
+    #[derive(Default)]
+    pub enum SortBy {
+        #[default]
+        CreatedAt = "created_at",
+        UpdatedAt = "updated_at",
+        LastName = "last_name",
+        Email = "email",
+        TotalSpent = "total_spent",
+        LastOrderAt = "last_order_at",
+    }
+}
+
+text_enum! {
+    #[derive(Default)]
+    pub enum SortOrder {
+        Asc = "asc",
+        #[default]
+        Desc = "desc",
+    }
+}
+
 impl Stage {
     /// The stages a contact may be created in: `churned` only ever follows `customer`.
     pub const STARTING: [Stage; 3] = [Stage::Lead, Stage::Prospect, Stage::Customer];

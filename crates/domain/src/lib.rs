@@ -9,6 +9,7 @@ mod names;
 pub mod access;
 pub mod audit;
 pub mod cards;
+pub mod company;
 pub mod contact;
 pub mod contact_parts;
 pub mod currency;

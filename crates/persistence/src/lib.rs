@@ -9,11 +9,15 @@
 pub mod api_keys;
 pub mod billing_accounts;
 pub mod channels;
+pub mod companies;
 pub mod conn;
+pub mod contact_parts;
+pub mod contacts;
 pub mod customers;
 pub mod db;
 pub mod errors;
 pub mod events;
+pub mod idempotency;
 pub mod identity;
 pub mod migrations;
 pub mod projects;

@@ -13,7 +13,9 @@ use clientele_domain::identity::{BillingAccount, Project};
 use clientele_domain::time::Timestamp;
 use clientele_domain::{Error, Result};
 use clientele_persistence::identity as people;
-use clientele_persistence::{api_keys, billing_accounts, customers, events, projects, Db, DbConn};
+use clientele_persistence::{
+    api_keys, billing_accounts, contacts, customers, events, projects, Db, DbConn,
+};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
@@ -210,6 +212,8 @@ pub struct Usage {
     pub members: i64,
     /// Unrevoked API keys.
     pub api_keys: i64,
+    /// Live (not deleted) contacts.
+    pub contacts: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -238,6 +242,7 @@ fn view(conn: &mut DbConn, customer: Customer) -> Result<BillingView> {
     let members: HashMap<Uuid, i64> = projects::member_counts(conn, cid)?.into_iter().collect();
     let keys: HashMap<Option<Uuid>, i64> =
         api_keys::active_counts(conn, cid)?.into_iter().collect();
+    let contacts: HashMap<Uuid, i64> = contacts::live_counts(conn, cid)?.into_iter().collect();
     let project_usage: Vec<ProjectUsage> = projects::list(conn, cid, None)?
         .into_iter()
         .map(|p| {
@@ -245,6 +250,7 @@ fn view(conn: &mut DbConn, customer: Customer) -> Result<BillingView> {
                 projects: i64::from(p.status == "active"),
                 members: members.get(&p.id).copied().unwrap_or(0),
                 api_keys: keys.get(&Some(p.id)).copied().unwrap_or(0),
+                contacts: contacts.get(&p.id).copied().unwrap_or(0),
             };
             ProjectUsage { project: p, usage }
         })
@@ -260,6 +266,7 @@ fn view(conn: &mut DbConn, customer: Customer) -> Result<BillingView> {
                 usage.projects += p.usage.projects;
                 usage.members += p.usage.members;
                 usage.api_keys += p.usage.api_keys;
+                usage.contacts += p.usage.contacts;
             }
             AccountUsage { account, usage }
         })
@@ -268,6 +275,7 @@ fn view(conn: &mut DbConn, customer: Customer) -> Result<BillingView> {
         projects: project_usage.iter().map(|p| p.usage.projects).sum(),
         members: people::count_members(conn, cid)?,
         api_keys: keys.values().sum(),
+        contacts: contacts.values().sum(),
     };
     Ok(BillingView {
         customer,

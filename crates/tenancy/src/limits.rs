@@ -3,7 +3,7 @@
 
 use clientele_domain::{Error, Result};
 use clientele_persistence::identity as people;
-use clientele_persistence::{customers, projects, DbConn};
+use clientele_persistence::{contacts, customers, projects, DbConn};
 use uuid::Uuid;
 
 use crate::settings::Platform;
@@ -50,5 +50,22 @@ pub fn check_projects(conn: &mut DbConn, platform: &Platform, customer_id: Uuid)
         "max_projects",
         "projects",
         |c| projects::count_active(c, customer_id),
+    )
+}
+
+/// Refuses a new (or restored) contact beyond `features.max_contacts`, counted over the
+/// whole tenant. With a limit set, the customer row is locked first so that concurrent
+/// creates on PostgreSQL count one after the other; without one nothing is counted.
+pub fn check_contacts(conn: &mut DbConn, platform: &Platform, customer_id: Uuid) -> Result<()> {
+    check(
+        conn,
+        platform,
+        customer_id,
+        "max_contacts",
+        "contacts",
+        |c| {
+            customers::lock(c, customer_id)?;
+            contacts::count_live(c, customer_id)
+        },
     )
 }

@@ -151,6 +151,8 @@ pub struct UsageBody {
     pub members: i64,
     /// Unrevoked API keys (customer-wide keys count in the totals only).
     pub api_keys: i64,
+    /// Live (not deleted) contacts.
+    pub contacts: i64,
 }
 
 impl From<Usage> for UsageBody {
@@ -159,6 +161,7 @@ impl From<Usage> for UsageBody {
             projects: u.projects,
             members: u.members,
             api_keys: u.api_keys,
+            contacts: u.contacts,
         }
     }
 }

@@ -1,6 +1,9 @@
 pub mod api_keys;
 pub mod auth;
 pub mod billing;
+pub mod companies;
+pub mod contact_parts;
+pub mod contacts;
 pub mod customers;
 pub mod docs;
 pub mod events;

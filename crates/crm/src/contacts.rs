@@ -1,0 +1,479 @@
+//! Contact use cases: create, read, list and search, replace and patch, lifecycle,
+//! assignment, tier, tags, soft delete and restore.
+
+use std::sync::Arc;
+
+use clientele_domain::access::{Actor, ProjectNeed};
+use clientele_domain::access::{CustomerRole, ProjectRole};
+use clientele_domain::contact::{
+    Contact, ContactInput, ContactPatch, SortBy, SortOrder, StageAction, Tier,
+};
+use clientele_domain::customer::Changes;
+use clientele_domain::email::Email;
+use clientele_domain::event::EventDraft;
+use clientele_domain::identity::{Project, UserRole};
+use clientele_domain::time::now;
+use clientele_domain::{Audit, Error, Result};
+use clientele_persistence::contacts::{self as repo, After, Filter, Page};
+use clientele_persistence::identity as people;
+use clientele_persistence::{events, projects, Db, DbConn};
+use clientele_tenancy::settings::Platform;
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+use crate::idempotency::{self, Created, Idempotency};
+use crate::scope;
+
+/// The full state of a contact, as events carry it.
+pub fn state(c: &Contact) -> Value {
+    json!({
+        "id": c.id,
+        "project_id": c.project_id,
+        "kind": c.kind.as_str(),
+        "first_name": c.first_name,
+        "last_name": c.last_name,
+        "display_name": c.display_name,
+        "email": c.email.as_ref().map(Email::as_str),
+        "phone": c.phone.as_ref().map(|p| p.as_str()),
+        "stage": c.stage.as_str(),
+        "status": c.status.as_str(),
+        "tier": c.tier.as_str(),
+        "customer_type": c.customer_type.as_str(),
+        "source": c.source.as_ref().map(|s| s.as_str()),
+        "assigned_to": c.assigned_to,
+        "tags": c.tags,
+        "marketing_opt_in": c.marketing_opt_in,
+        "company_id": c.company_id,
+        "user_id": c.user_id,
+        "custom_attributes": c.custom_attributes,
+        "total_orders": c.stats.total_orders,
+        "total_spent": c.stats.total_spent,
+        "currency": c.stats.currency,
+        "churned_at": c.churned_at,
+        "deleted_at": c.deleted_at,
+        "version": c.version,
+    })
+}
+
+/// The changed fields with their new values.
+fn changed(c: &Contact, changes: &Changes) -> Value {
+    let full = state(c);
+    let picked: Map<String, Value> = changes
+        .0
+        .iter()
+        .map(|name| {
+            (
+                (*name).to_string(),
+                full.get(*name).cloned().unwrap_or(Value::Null),
+            )
+        })
+        .collect();
+    Value::Object(picked)
+}
+
+pub(crate) fn event(
+    customer_id: Uuid,
+    c: &Contact,
+    event_type: &'static str,
+    extra: Value,
+) -> EventDraft {
+    let mut payload = Map::new();
+    if let Value::Object(extra) = extra {
+        payload.extend(extra);
+    }
+    payload.insert("contact".into(), state(c));
+    EventDraft {
+        event_type,
+        customer_id,
+        project_id: Some(c.project_id),
+        subject_id: c.id,
+        payload: Value::Object(payload),
+    }
+}
+
+/// Checks the references of a contact: the assignee is a member of the project with
+/// role agent or above (owners and admins manage every project), the company is one
+/// of this project's.
+fn check_references(conn: &mut DbConn, project: &Project, c: &Contact) -> Result<()> {
+    if let Some(user_id) = c.assigned_to {
+        check_assignee(conn, project, user_id)?;
+    }
+    if let Some(company_id) = c.company_id {
+        if !repo::company_in_project(conn, project.id, company_id)? {
+            return Err(Error::validation(
+                "company_id",
+                "is not a company of this project",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_assignee(conn: &mut DbConn, project: &Project, user_id: Uuid) -> Result<()> {
+    let not_member = || Error::validation("assigned_to", "is not a member of this project");
+    let user = people::find_member(conn, project.customer_id, user_id)?.ok_or_else(not_member)?;
+    if let UserRole::Customer(role) = user.role {
+        if role.manages_customer() {
+            return Ok(());
+        }
+        if role == CustomerRole::Billing {
+            return Err(Error::validation(
+                "assigned_to",
+                "billing members do not work on contacts",
+            ));
+        }
+    }
+    match projects::role_of(conn, project.id, user_id)? {
+        None => Err(not_member()),
+        Some(role) if role < ProjectRole::Agent => Err(Error::validation(
+            "assigned_to",
+            "must have the role agent or project_admin in this project",
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+/// A new contact. Refused beyond `features.max_contacts`, with a taken email (409),
+/// or with an assignee or company that does not belong to the project (422).
+pub async fn create(
+    db: &Db,
+    platform: Arc<Platform>,
+    actor: &Actor,
+    project_id: Uuid,
+    input: ContactInput,
+    idem: Option<Idempotency>,
+) -> Result<Created<Contact>> {
+    let (principal, audit) = (actor.principal.clone(), actor.audit());
+    db.write(move |conn| {
+        // Access first: a stranger learns nothing from a validation error.
+        let project = scope::project(conn, &principal, project_id, ProjectNeed::ContactsWrite)?;
+        if let Some(id) = idempotency::earlier(conn, project.customer_id, idem.as_ref())? {
+            return Ok(Created::Replayed(id));
+        }
+        let contact = Contact::create(project.id, input, now())?;
+        check_references(conn, &project, &contact)?;
+        clientele_tenancy::limits::check_contacts(conn, &platform, project.customer_id)?;
+        idempotency::claim(conn, project.customer_id, idem.as_ref(), contact.id)?;
+        repo::insert(conn, project.customer_id, &contact)?;
+        events::append(
+            conn,
+            &event(project.customer_id, &contact, "contact.created", json!({})),
+            &audit,
+        )?;
+        Ok(Created::New(contact))
+    })
+    .await
+}
+
+/// A live contact; `deleted_too` also finds a deleted one.
+pub async fn get(
+    db: &Db,
+    actor: &Actor,
+    project_id: Uuid,
+    id: Uuid,
+    deleted_too: bool,
+) -> Result<Contact> {
+    let principal = actor.principal.clone();
+    db.read(move |conn| {
+        let need = ProjectNeed::ContactsRead;
+        Ok(scope::contact(conn, &principal, project_id, id, need, deleted_too)?.0)
+    })
+    .await
+}
+
+/// The live contact with this email (any case).
+pub async fn get_by_email(
+    db: &Db,
+    actor: &Actor,
+    project_id: Uuid,
+    email: &str,
+) -> Result<Contact> {
+    let email = Email::parse(email, "email").map_err(|e| Error::Validation(vec![e]))?;
+    let principal = actor.principal.clone();
+    db.read(move |conn| {
+        let project = scope::project(conn, &principal, project_id, ProjectNeed::ContactsRead)?;
+        repo::find_by_email(conn, project.id, &email)?
+            .filter(|c| !c.is_deleted())
+            .ok_or(Error::not_found("contact"))
+    })
+    .await
+}
+
+/// What a list asks for, beyond the filter.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub filter: Filter,
+    pub sort_by: SortBy,
+    pub sort_order: SortOrder,
+    pub limit: i64,
+    /// Keyset form: the cursor of the previous page.
+    pub after: Option<After>,
+    /// Page form (1-based) with a total; exclusive with `after`.
+    pub page: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ContactPage {
+    pub contacts: Vec<Contact>,
+    pub next: Option<After>,
+    /// Counted in the page form only: a count over a large project costs a scan.
+    pub total: Option<i64>,
+}
+
+pub async fn list(db: &Db, actor: &Actor, query: ListQuery) -> Result<ContactPage> {
+    let principal = actor.principal.clone();
+    db.read(move |conn| {
+        let project_id = query.filter.project_id;
+        scope::project(conn, &principal, project_id, ProjectNeed::ContactsRead)?;
+        let page = match query.page {
+            Some(n) => Page::Offset((n - 1).max(0).saturating_mul(query.limit)),
+            None => Page::Keyset(query.after.as_ref()),
+        };
+        let (contacts, next) = repo::list(
+            conn,
+            &query.filter,
+            query.sort_by,
+            query.sort_order,
+            page,
+            query.limit,
+        )?;
+        let total = match query.page {
+            Some(_) => Some(repo::count(conn, &query.filter)?),
+            None => None,
+        };
+        Ok(ContactPage {
+            contacts,
+            next,
+            total,
+        })
+    })
+    .await
+}
+
+/// Loads a live contact for writing, applies `change`, and saves it with its event when
+/// something changed. `change` returns the event type and extra payload.
+async fn modify<F>(
+    db: &Db,
+    actor: &Actor,
+    project_id: Uuid,
+    id: Uuid,
+    if_match: Option<i64>,
+    change: F,
+) -> Result<Contact>
+where
+    F: FnOnce(&mut DbConn, &Project, &mut Contact) -> Result<Option<(&'static str, Value, bool)>>
+        + Send
+        + 'static,
+{
+    let (principal, audit) = (actor.principal.clone(), actor.audit());
+    db.write(move |conn| {
+        let need = ProjectNeed::ContactsWrite;
+        let (mut contact, project) = scope::contact(conn, &principal, project_id, id, need, false)?;
+        contact.check_version(if_match)?;
+        let loaded = contact.version;
+        if let Some((event_type, extra, tags_changed)) = change(conn, &project, &mut contact)? {
+            save(
+                conn,
+                &project,
+                &contact,
+                loaded,
+                tags_changed,
+                event_type,
+                extra,
+                &audit,
+            )?;
+        }
+        Ok(contact)
+    })
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn save(
+    conn: &mut DbConn,
+    project: &Project,
+    contact: &Contact,
+    loaded: i64,
+    tags_changed: bool,
+    event_type: &'static str,
+    extra: Value,
+    audit: &Audit,
+) -> Result<()> {
+    repo::update(conn, project.customer_id, contact, loaded, tags_changed)?;
+    events::append(
+        conn,
+        &event(project.customer_id, contact, event_type, extra),
+        audit,
+    )?;
+    Ok(())
+}
+
+/// The outcome of a field change: `contact.updated` with the changed fields, or nothing.
+fn updated(
+    conn: &mut DbConn,
+    project: &Project,
+    c: &Contact,
+    changes: Changes,
+) -> Result<Option<(&'static str, Value, bool)>> {
+    if changes.is_empty() {
+        return Ok(None);
+    }
+    let touched = |name| changes.0.contains(&name);
+    if touched("assigned_to") || touched("company_id") {
+        check_references(conn, project, c)?;
+    }
+    let tags_changed = touched("tags");
+    Ok(Some((
+        "contact.updated",
+        json!({"changed": changed(c, &changes)}),
+        tags_changed,
+    )))
+}
+
+/// PUT: every field replaced.
+pub async fn replace(
+    db: &Db,
+    actor: &Actor,
+    project_id: Uuid,
+    id: Uuid,
+    input: ContactInput,
+    if_match: Option<i64>,
+) -> Result<Contact> {
+    modify(db, actor, project_id, id, if_match, move |conn, p, c| {
+        let changes = c.replace(input, now())?;
+        updated(conn, p, c, changes)
+    })
+    .await
+}
+
+/// PATCH: a JSON merge patch.
+pub async fn patch(
+    db: &Db,
+    actor: &Actor,
+    project_id: Uuid,
+    id: Uuid,
+    patch: ContactPatch,
+    if_match: Option<i64>,
+) -> Result<Contact> {
+    modify(db, actor, project_id, id, if_match, move |conn, p, c| {
+        let changes = c.patch(patch, now())?;
+        updated(conn, p, c, changes)
+    })
+    .await
+}
+
+/// qualify, convert, churn, reactivate: 409 naming the stage and the allowed actions
+/// when the move does not apply.
+pub async fn lifecycle(
+    db: &Db,
+    actor: &Actor,
+    project_id: Uuid,
+    id: Uuid,
+    action: StageAction,
+    if_match: Option<i64>,
+) -> Result<Contact> {
+    modify(db, actor, project_id, id, if_match, move |_, _, c| {
+        let from = c.stage;
+        c.apply(action, now())?;
+        Ok(Some((
+            "contact.stage_changed",
+            json!({"action": action.as_str(), "from": from.as_str(), "to": c.stage.as_str()}),
+            false,
+        )))
+    })
+    .await
+}
+
+pub async fn assign(
+    db: &Db,
+    actor: &Actor,
+    project_id: Uuid,
+    id: Uuid,
+    assigned_to: Option<Uuid>,
+    if_match: Option<i64>,
+) -> Result<Contact> {
+    modify(db, actor, project_id, id, if_match, move |conn, p, c| {
+        let changes = c.assign(assigned_to, now())?;
+        updated(conn, p, c, changes)
+    })
+    .await
+}
+
+pub async fn set_tier(
+    db: &Db,
+    actor: &Actor,
+    project_id: Uuid,
+    id: Uuid,
+    tier: &str,
+    if_match: Option<i64>,
+) -> Result<Contact> {
+    let tier = tier.to_string();
+    modify(db, actor, project_id, id, if_match, move |conn, p, c| {
+        // Parsed behind the gate: a stranger learns nothing from a validation error.
+        let tier = Tier::parse_field(&tier, "tier").map_err(|e| Error::Validation(vec![e]))?;
+        let changes = c.set_tier(tier, now())?;
+        updated(conn, p, c, changes)
+    })
+    .await
+}
+
+pub async fn set_tags(
+    db: &Db,
+    actor: &Actor,
+    project_id: Uuid,
+    id: Uuid,
+    tags: Vec<String>,
+    if_match: Option<i64>,
+) -> Result<Contact> {
+    modify(db, actor, project_id, id, if_match, move |conn, p, c| {
+        let changes = c.set_tags(&tags, now())?;
+        updated(conn, p, c, changes)
+    })
+    .await
+}
+
+/// Soft delete: hidden from reads and lists until restored; its email stays taken.
+pub async fn delete(
+    db: &Db,
+    actor: &Actor,
+    project_id: Uuid,
+    id: Uuid,
+    if_match: Option<i64>,
+) -> Result<()> {
+    modify(db, actor, project_id, id, if_match, move |_, _, c| {
+        c.soft_delete(now())?;
+        Ok(Some(("contact.deleted", json!({}), false)))
+    })
+    .await
+    .map(|_| ())
+}
+
+/// Undoes a soft delete (counted again against `features.max_contacts`).
+pub async fn restore(
+    db: &Db,
+    platform: Arc<Platform>,
+    actor: &Actor,
+    project_id: Uuid,
+    id: Uuid,
+) -> Result<Contact> {
+    let (principal, audit) = (actor.principal.clone(), actor.audit());
+    db.write(move |conn| {
+        let need = ProjectNeed::ContactsWrite;
+        let (mut contact, project) = scope::contact(conn, &principal, project_id, id, need, true)?;
+        let loaded = contact.version;
+        contact.restore(now())?;
+        clientele_tenancy::limits::check_contacts(conn, &platform, project.customer_id)?;
+        save(
+            conn,
+            &project,
+            &contact,
+            loaded,
+            false,
+            "contact.restored",
+            json!({}),
+            &audit,
+        )?;
+        Ok(contact)
+    })
+    .await
+}

@@ -1,0 +1,32 @@
+//! The gates of contact use cases: the project through the tenancy gate, then the
+//! contact inside that project.
+
+use clientele_domain::access::{Principal, ProjectNeed};
+use clientele_domain::contact::Contact;
+use clientele_domain::identity::Project;
+use clientele_domain::{Error, Result};
+use clientele_persistence::{contacts, DbConn};
+use uuid::Uuid;
+
+pub use clientele_tenancy::scope::project;
+
+/// Contact `id` of project `project_id` for `need`; for writes the contact's row is
+/// locked first, so that a concurrent change is seen, never overwritten. A deleted contact is not found
+/// unless `deleted_too` (restore, and reads that ask for deleted contacts).
+pub fn contact(
+    conn: &mut DbConn,
+    principal: &Principal,
+    project_id: Uuid,
+    id: Uuid,
+    need: ProjectNeed,
+    deleted_too: bool,
+) -> Result<(Contact, Project)> {
+    let project = project(conn, principal, project_id, need)?;
+    if need == ProjectNeed::ContactsWrite {
+        contacts::lock(conn, project.id, id)?;
+    }
+    let contact = contacts::find(conn, Some(project.customer_id), project.id, id)?
+        .filter(|c| deleted_too || !c.is_deleted())
+        .ok_or(Error::not_found("contact"))?;
+    Ok((contact, project))
+}

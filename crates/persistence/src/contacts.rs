@@ -1,0 +1,622 @@
+//! Contacts of a project. Every lookup takes the project (and, where the caller is a
+//! tenant, the tenant): there is no way to read a contact without saying whose it is.
+
+use chrono::NaiveDateTime;
+use clientele_domain::contact::{
+    Contact, ContactStatus, CustomerType, Kind, SortBy, SortOrder, Source, Stage, Tier,
+};
+use clientele_domain::contact_parts::OrderStats;
+use clientele_domain::email::Email;
+use clientele_domain::phone::Phone;
+use clientele_domain::time::{from_naive, to_naive, Timestamp};
+use clientele_domain::{Error, Result};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::conn::{DbConn, MultiBackend};
+use crate::errors;
+use crate::schema::{companies, contact_tags, contacts};
+
+#[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = contacts, treat_none_as_null = true)]
+struct Row {
+    id: String,
+    customer_id: String,
+    project_id: String,
+    kind: String,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    display_name: String,
+    email: String,
+    phone: Option<String>,
+    first_name_key: String,
+    last_name_key: String,
+    phone_digits: String,
+    stage: String,
+    status: String,
+    tier: String,
+    customer_type: String,
+    source: Option<String>,
+    assigned_to: Option<String>,
+    tags: String,
+    marketing_opt_in: bool,
+    company_id: Option<String>,
+    user_id: Option<String>,
+    custom_attributes: String,
+    total_orders: i64,
+    total_spent: i64,
+    average_order_value: i64,
+    lifetime_value: i64,
+    currency: Option<String>,
+    first_order_at: Option<NaiveDateTime>,
+    last_order_at: Option<NaiveDateTime>,
+    last_order_key: i64,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    churned_at: Option<NaiveDateTime>,
+    deleted_at: Option<NaiveDateTime>,
+    version: i64,
+}
+
+/// The lower-case form used for prefix search and name sorting.
+pub fn search_key(text: &str) -> String {
+    text.trim().to_lowercase()
+}
+
+fn micros(t: Option<Timestamp>) -> i64 {
+    t.map_or(0, |t| t.timestamp_micros())
+}
+
+impl Row {
+    fn from_domain(customer_id: Uuid, c: &Contact) -> Result<Row> {
+        Ok(Row {
+            id: c.id.to_string(),
+            customer_id: customer_id.to_string(),
+            project_id: c.project_id.to_string(),
+            kind: c.kind.as_str().into(),
+            first_name: c.first_name.clone(),
+            last_name: c.last_name.clone(),
+            display_name: c.display_name.clone(),
+            email: c
+                .email
+                .as_ref()
+                .map(|e| e.as_str().to_string())
+                .unwrap_or_default(),
+            phone: c.phone.as_ref().map(|p| p.as_str().to_string()),
+            first_name_key: c.first_name.as_deref().map(search_key).unwrap_or_default(),
+            last_name_key: c.last_name.as_deref().map(search_key).unwrap_or_default(),
+            phone_digits: c
+                .phone
+                .as_ref()
+                .map(|p| p.digits().to_string())
+                .unwrap_or_default(),
+            stage: c.stage.as_str().into(),
+            status: c.status.as_str().into(),
+            tier: c.tier.as_str().into(),
+            customer_type: c.customer_type.as_str().into(),
+            source: c.source.as_ref().map(|s| s.as_str().to_string()),
+            assigned_to: c.assigned_to.map(|u| u.to_string()),
+            tags: json(&c.tags)?,
+            marketing_opt_in: c.marketing_opt_in,
+            company_id: c.company_id.map(|u| u.to_string()),
+            user_id: c.user_id.map(|u| u.to_string()),
+            custom_attributes: json(&c.custom_attributes)?,
+            total_orders: c.stats.total_orders,
+            total_spent: c.stats.total_spent,
+            average_order_value: c.stats.average_order_value,
+            lifetime_value: c.stats.lifetime_value,
+            currency: c.stats.currency.clone(),
+            first_order_at: c.stats.first_order_at.map(to_naive),
+            last_order_at: c.stats.last_order_at.map(to_naive),
+            last_order_key: micros(c.stats.last_order_at),
+            created_at: to_naive(c.created_at),
+            updated_at: to_naive(c.updated_at),
+            churned_at: c.churned_at.map(to_naive),
+            deleted_at: c.deleted_at.map(to_naive),
+            version: c.version,
+        })
+    }
+
+    fn into_domain(self) -> Result<Contact> {
+        let bad = |what: &str| Error::Internal(format!("contact {}: bad {what}", self.id));
+        let uuid = |s: &Option<String>, what: &str| {
+            s.as_deref().map(|s| errors::stored_id(s, what)).transpose()
+        };
+        Ok(Contact {
+            id: errors::stored_id(&self.id, "contact id")?,
+            project_id: errors::stored_id(&self.project_id, "project id")?,
+            kind: Kind::parse(&self.kind).ok_or_else(|| bad("kind"))?,
+            email: (!self.email.is_empty())
+                .then(|| Email::parse(&self.email, "email"))
+                .transpose()
+                .map_err(|_| bad("email"))?,
+            phone: self
+                .phone
+                .as_deref()
+                .map(|p| Phone::parse(p, "phone"))
+                .transpose()
+                .map_err(|_| bad("phone"))?,
+            stage: Stage::parse(&self.stage).ok_or_else(|| bad("stage"))?,
+            status: ContactStatus::parse(&self.status).ok_or_else(|| bad("status"))?,
+            tier: Tier::parse(&self.tier).ok_or_else(|| bad("tier"))?,
+            customer_type: CustomerType::parse(&self.customer_type)
+                .ok_or_else(|| bad("customer_type"))?,
+            source: self
+                .source
+                .as_deref()
+                .map(|s| Source::parse(s, "source"))
+                .transpose()
+                .map_err(|_| bad("source"))?,
+            assigned_to: uuid(&self.assigned_to, "assignee id")?,
+            tags: serde_json::from_str(&self.tags).map_err(|_| bad("tags"))?,
+            marketing_opt_in: self.marketing_opt_in,
+            company_id: uuid(&self.company_id, "company id")?,
+            user_id: uuid(&self.user_id, "user id")?,
+            custom_attributes: serde_json::from_str(&self.custom_attributes)
+                .map_err(|_| bad("custom_attributes"))?,
+            stats: OrderStats {
+                total_orders: self.total_orders,
+                total_spent: self.total_spent,
+                average_order_value: self.average_order_value,
+                lifetime_value: self.lifetime_value,
+                currency: self.currency,
+                first_order_at: self.first_order_at.map(from_naive),
+                last_order_at: self.last_order_at.map(from_naive),
+            },
+            first_name: self.first_name,
+            last_name: self.last_name,
+            display_name: self.display_name,
+            created_at: from_naive(self.created_at),
+            updated_at: from_naive(self.updated_at),
+            churned_at: self.churned_at.map(from_naive),
+            deleted_at: self.deleted_at.map(from_naive),
+            version: self.version,
+        })
+    }
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| Error::Internal(e.to_string()))
+}
+
+fn email_taken(e: diesel::result::Error) -> Error {
+    errors::unique(
+        e,
+        "email",
+        "email_taken",
+        "another contact of this project has this email (a deleted one can be restored)",
+    )
+}
+
+/// Inserts a new contact of tenant `customer_id`, with its tags.
+pub fn insert(conn: &mut DbConn, customer_id: Uuid, c: &Contact) -> Result<()> {
+    diesel::insert_into(contacts::table)
+        .values(Row::from_domain(customer_id, c)?)
+        .execute(conn)
+        .map_err(email_taken)?;
+    insert_tags(conn, c)
+}
+
+/// Inserts many contacts in one transaction (the benchmark's seeding). Row by row:
+/// diesel's multi-row insert is not available over the two-backend connection, and
+/// prepared statements are cached, so the cost is the executions, not the parsing.
+pub fn insert_many(conn: &mut DbConn, customer_id: Uuid, batch: &[Contact]) -> Result<()> {
+    for c in batch {
+        insert(conn, customer_id, c)?;
+    }
+    Ok(())
+}
+
+type TagRow = (
+    diesel::dsl::Eq<contact_tags::project_id, String>,
+    diesel::dsl::Eq<contact_tags::tag, String>,
+    diesel::dsl::Eq<contact_tags::contact_id, String>,
+);
+
+fn tag_rows(c: &Contact) -> Vec<TagRow> {
+    c.tags
+        .iter()
+        .map(|t| {
+            (
+                contact_tags::project_id.eq(c.project_id.to_string()),
+                contact_tags::tag.eq(t.clone()),
+                contact_tags::contact_id.eq(c.id.to_string()),
+            )
+        })
+        .collect()
+}
+
+fn insert_tags(conn: &mut DbConn, c: &Contact) -> Result<()> {
+    for row in tag_rows(c) {
+        diesel::insert_into(contact_tags::table)
+            .values(row)
+            .execute(conn)
+            .map_err(errors::db)?;
+    }
+    Ok(())
+}
+
+/// The contact `id` of `project_id`, deleted or not; `tenant` narrows to one tenant.
+pub fn find(
+    conn: &mut DbConn,
+    tenant: Option<Uuid>,
+    project_id: Uuid,
+    id: Uuid,
+) -> Result<Option<Contact>> {
+    let mut q = contacts::table
+        .filter(contacts::id.eq(id.to_string()))
+        .filter(contacts::project_id.eq(project_id.to_string()))
+        .select(Row::as_select())
+        .into_boxed();
+    if let Some(t) = tenant {
+        q = q.filter(contacts::customer_id.eq(t.to_string()));
+    }
+    q.first(conn)
+        .optional()
+        .map_err(errors::db)?
+        .map(Row::into_domain)
+        .transpose()
+}
+
+/// The contact of `project_id` with this (lower-case) email, deleted or not.
+pub fn find_by_email(
+    conn: &mut DbConn,
+    project_id: Uuid,
+    email: &Email,
+) -> Result<Option<Contact>> {
+    contacts::table
+        .filter(contacts::project_id.eq(project_id.to_string()))
+        .filter(contacts::email.eq(email.as_str()))
+        .select(Row::as_select())
+        .first(conn)
+        .optional()
+        .map_err(errors::db)?
+        .map(Row::into_domain)
+        .transpose()
+}
+
+/// Saves a changed contact if nobody changed it since `loaded_version` was read; the
+/// tag rows follow when `tags_changed`.
+pub fn update(
+    conn: &mut DbConn,
+    customer_id: Uuid,
+    c: &Contact,
+    loaded_version: i64,
+    tags_changed: bool,
+) -> Result<()> {
+    let row = Row::from_domain(customer_id, c)?;
+    let n = diesel::update(
+        contacts::table
+            .filter(contacts::id.eq(&row.id))
+            .filter(contacts::version.eq(loaded_version)),
+    )
+    .set(&row)
+    .execute(conn)
+    .map_err(email_taken)?;
+    errors::one_updated(n, "contact")?;
+    if tags_changed {
+        diesel::delete(contact_tags::table.filter(contact_tags::contact_id.eq(&row.id)))
+            .execute(conn)
+            .map_err(errors::db)?;
+        insert_tags(conn, c)?;
+    }
+    Ok(())
+}
+
+/// Takes the row lock of a contact for the rest of the transaction, so that concurrent
+/// writers on PostgreSQL queue and each reads the version the previous one wrote
+/// (SQLite's single writer already serializes; there it costs nothing).
+pub fn lock(conn: &mut DbConn, project_id: Uuid, id: Uuid) -> Result<()> {
+    if matches!(conn, DbConn::Sqlite(_)) {
+        return Ok(());
+    }
+    diesel::update(
+        contacts::table
+            .filter(contacts::id.eq(id.to_string()))
+            .filter(contacts::project_id.eq(project_id.to_string())),
+    )
+    .set(contacts::version.eq(contacts::version))
+    .execute(conn)
+    .map_err(errors::db)?;
+    Ok(())
+}
+
+/// Whether `company_id` is a company of `project_id`.
+pub fn company_in_project(conn: &mut DbConn, project_id: Uuid, company_id: Uuid) -> Result<bool> {
+    let n: i64 = companies::table
+        .filter(companies::id.eq(company_id.to_string()))
+        .filter(companies::project_id.eq(project_id.to_string()))
+        .count()
+        .get_result(conn)
+        .map_err(errors::db)?;
+    Ok(n > 0)
+}
+
+/// Live (not deleted) contacts of a tenant: what `features.max_contacts` limits.
+pub fn count_live(conn: &mut DbConn, customer_id: Uuid) -> Result<i64> {
+    contacts::table
+        .filter(contacts::customer_id.eq(customer_id.to_string()))
+        .filter(contacts::deleted_at.is_null())
+        .count()
+        .get_result(conn)
+        .map_err(errors::db)
+}
+
+/// Live contacts per project of a tenant, for the usage view.
+pub fn live_counts(conn: &mut DbConn, customer_id: Uuid) -> Result<Vec<(Uuid, i64)>> {
+    let rows: Vec<(String, i64)> = contacts::table
+        .filter(contacts::customer_id.eq(customer_id.to_string()))
+        .filter(contacts::deleted_at.is_null())
+        .group_by(contacts::project_id)
+        .select((contacts::project_id, diesel::dsl::count_star()))
+        .load(conn)
+        .map_err(errors::db)?;
+    rows.into_iter()
+        .map(|(p, n)| Ok((errors::stored_id(&p, "project id")?, n)))
+        .collect()
+}
+
+/// What a list asks for; every filter is optional except the project.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub project_id: Uuid,
+    /// Prefix of the email, first or last name (any case), or of the phone digits.
+    pub search: Option<String>,
+    pub status: Option<ContactStatus>,
+    pub stage: Option<Stage>,
+    pub tier: Option<Tier>,
+    pub customer_type: Option<CustomerType>,
+    /// Contacts with every one of these tags.
+    pub tags: Vec<String>,
+    pub assigned_to: Option<Uuid>,
+    pub company_id: Option<Uuid>,
+    pub created_after: Option<Timestamp>,
+    pub created_before: Option<Timestamp>,
+    pub include_deleted: bool,
+}
+
+/// Where a keyset page starts: the sort value of the last row seen, and its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct After {
+    /// The sort value as text: micros since the epoch for times, the number for
+    /// amounts, the lower-case text for names and emails.
+    pub key: String,
+    pub id: Uuid,
+}
+
+/// One page of a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page<'a> {
+    /// Keyset: the rows after `After` (from the start when `None`).
+    Keyset(Option<&'a After>),
+    /// Offset, for the page/page_size form.
+    Offset(i64),
+}
+
+type Boxed<'a> = contacts::BoxedQuery<'a, MultiBackend>;
+
+/// The upper bound of a prefix range: every string that starts with `prefix` sorts
+/// below it (byte order on both backends).
+fn prefix_end(prefix: &str) -> String {
+    format!("{prefix}\u{10FFFF}")
+}
+
+fn filtered(f: &Filter) -> Boxed<'static> {
+    let project = f.project_id.to_string();
+    let mut q = contacts::table
+        .filter(contacts::project_id.eq(project.clone()))
+        .into_boxed();
+    if let Some(s) = f
+        .search
+        .as_deref()
+        .map(search_key)
+        .filter(|s| !s.is_empty())
+    {
+        let end = prefix_end(&s);
+        // Each branch names the project so that each can use its own index.
+        let in_project = || contacts::project_id.eq(project.clone());
+        let mut any = Box::new(
+            in_project()
+                .and(contacts::email.ge(s.clone()))
+                .and(contacts::email.lt(end.clone())),
+        )
+            as Box<
+                dyn BoxableExpression<
+                    contacts::table,
+                    MultiBackend,
+                    SqlType = diesel::sql_types::Bool,
+                >,
+            >;
+        any = Box::new(
+            any.or(in_project()
+                .and(contacts::first_name_key.ge(s.clone()))
+                .and(contacts::first_name_key.lt(end.clone()))),
+        );
+        any = Box::new(
+            any.or(in_project()
+                .and(contacts::last_name_key.ge(s.clone()))
+                .and(contacts::last_name_key.lt(end.clone()))),
+        );
+        let digits: String = s.chars().filter(char::is_ascii_digit).collect();
+        let phone_like = s
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-().".contains(c));
+        if phone_like && !digits.is_empty() {
+            let end = prefix_end(&digits);
+            any = Box::new(
+                any.or(in_project()
+                    .and(contacts::phone_digits.ge(digits))
+                    .and(contacts::phone_digits.lt(end))),
+            );
+        }
+        q = q.filter(any);
+    }
+    if let Some(v) = f.status {
+        q = q.filter(contacts::status.eq(v.as_str()));
+    }
+    if let Some(v) = f.stage {
+        q = q.filter(contacts::stage.eq(v.as_str()));
+    }
+    if let Some(v) = f.tier {
+        q = q.filter(contacts::tier.eq(v.as_str()));
+    }
+    if let Some(v) = f.customer_type {
+        q = q.filter(contacts::customer_type.eq(v.as_str()));
+    }
+    for tag in &f.tags {
+        q = q.filter(
+            contacts::id.eq_any(
+                contact_tags::table
+                    .filter(contact_tags::project_id.eq(project.clone()))
+                    .filter(contact_tags::tag.eq(tag.clone()))
+                    .select(contact_tags::contact_id),
+            ),
+        );
+    }
+    if let Some(v) = f.assigned_to {
+        q = q.filter(contacts::assigned_to.eq(v.to_string()));
+    }
+    if let Some(v) = f.company_id {
+        q = q.filter(contacts::company_id.eq(v.to_string()));
+    }
+    if let Some(t) = f.created_after {
+        q = q.filter(contacts::created_at.gt(to_naive(t)));
+    }
+    if let Some(t) = f.created_before {
+        q = q.filter(contacts::created_at.lt(to_naive(t)));
+    }
+    if !f.include_deleted {
+        q = q.filter(contacts::deleted_at.is_null());
+    }
+    q
+}
+
+/// Orders by (column, id) and starts after the cursor, in either direction.
+macro_rules! keyset {
+    ($q:expr, $col:expr, $after:expr, $desc:expr) => {{
+        let mut q = $q;
+        if let Some((key, id)) = $after {
+            let id: String = id;
+            q = if $desc {
+                q.filter(
+                    $col.lt(key.clone())
+                        .or($col.eq(key).and(contacts::id.lt(id))),
+                )
+            } else {
+                q.filter(
+                    $col.gt(key.clone())
+                        .or($col.eq(key).and(contacts::id.gt(id))),
+                )
+            };
+        }
+        if $desc {
+            q.order(($col.desc(), contacts::id.desc()))
+        } else {
+            q.order(($col.asc(), contacts::id.asc()))
+        }
+    }};
+}
+
+fn bad_cursor() -> Error {
+    Error::validation("cursor", "is not a cursor of this list and sort order")
+}
+
+fn time_key(raw: &str) -> Result<NaiveDateTime> {
+    raw.parse::<i64>()
+        .ok()
+        .and_then(chrono::DateTime::from_timestamp_micros)
+        .map(|t| t.naive_utc())
+        .ok_or_else(bad_cursor)
+}
+
+fn int_key(raw: &str) -> Result<i64> {
+    raw.parse().map_err(|_| bad_cursor())
+}
+
+/// A page of contacts and, when there may be more, the cursor of its last row.
+pub fn list(
+    conn: &mut DbConn,
+    f: &Filter,
+    sort: SortBy,
+    order: SortOrder,
+    page: Page<'_>,
+    limit: i64,
+) -> Result<(Vec<Contact>, Option<After>)> {
+    let desc = order == SortOrder::Desc;
+    let after = match page {
+        Page::Keyset(after) => after.map(|a| (a.key.clone(), a.id.to_string())),
+        Page::Offset(_) => None,
+    };
+    let q = filtered(f);
+    let mut q = match sort {
+        SortBy::CreatedAt => {
+            let after = after
+                .map(|(k, id)| time_key(&k).map(|k| (k, id)))
+                .transpose()?;
+            keyset!(q, contacts::created_at, after, desc)
+        }
+        SortBy::UpdatedAt => {
+            let after = after
+                .map(|(k, id)| time_key(&k).map(|k| (k, id)))
+                .transpose()?;
+            keyset!(q, contacts::updated_at, after, desc)
+        }
+        SortBy::LastName => keyset!(q, contacts::last_name_key, after, desc),
+        SortBy::Email => keyset!(q, contacts::email, after, desc),
+        SortBy::TotalSpent => {
+            let after = after
+                .map(|(k, id)| int_key(&k).map(|k| (k, id)))
+                .transpose()?;
+            keyset!(q, contacts::total_spent, after, desc)
+        }
+        SortBy::LastOrderAt => {
+            let after = after
+                .map(|(k, id)| int_key(&k).map(|k| (k, id)))
+                .transpose()?;
+            keyset!(q, contacts::last_order_key, after, desc)
+        }
+    };
+    if let Page::Offset(offset) = page {
+        q = q.offset(offset);
+    }
+    let rows: Vec<Row> = q
+        .select(Row::as_select())
+        .limit(limit + 1)
+        .load(conn)
+        .map_err(errors::db)?;
+    let more = rows.len() as i64 > limit;
+    let items = rows
+        .into_iter()
+        .take(limit as usize)
+        .map(Row::into_domain)
+        .collect::<Result<Vec<_>>>()?;
+    let next = match items.last() {
+        Some(last) if more => Some(After {
+            key: sort_key(last, sort),
+            id: last.id,
+        }),
+        _ => None,
+    };
+    Ok((items, next))
+}
+
+/// The sort value of `c` as stored, in the cursor's text form.
+fn sort_key(c: &Contact, sort: SortBy) -> String {
+    match sort {
+        SortBy::CreatedAt => c.created_at.timestamp_micros().to_string(),
+        SortBy::UpdatedAt => c.updated_at.timestamp_micros().to_string(),
+        SortBy::LastName => c.last_name.as_deref().map(search_key).unwrap_or_default(),
+        SortBy::Email => c
+            .email
+            .as_ref()
+            .map(|e| e.as_str().to_string())
+            .unwrap_or_default(),
+        SortBy::TotalSpent => c.stats.total_spent.to_string(),
+        SortBy::LastOrderAt => micros(c.stats.last_order_at).to_string(),
+    }
+}
+
+/// How many contacts match the filter (the `total` of the page form).
+pub fn count(conn: &mut DbConn, f: &Filter) -> Result<i64> {
+    filtered(f).count().get_result(conn).map_err(errors::db)
+}

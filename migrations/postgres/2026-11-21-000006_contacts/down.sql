@@ -1,0 +1,9 @@
+DROP TABLE idempotency_keys;
+DROP TABLE contact_orders;
+DROP TABLE contact_payment_methods;
+DROP TABLE contact_interactions;
+DROP TABLE contact_notes;
+DROP TABLE contact_addresses;
+DROP TABLE contact_tags;
+DROP TABLE contacts;
+DROP TABLE companies;

@@ -1,0 +1,1345 @@
+//! Contacts: the Customer Management document's "Complete Customer Flow" and invalid
+//! transitions, the Customers Service document's list query, bad input field by field,
+//! concurrency, idempotency, soft delete, limits, tenancy and companies.
+
+use actix_web::http::Method;
+use serde_json::{json, Value};
+
+use crate::support::{spawn_app, Resp, TestApp, ANONYMOUS};
+
+const PASSWORD: &str = "correct horse battery";
+
+fn s(v: &Value) -> String {
+    v.as_str().expect("string").to_string()
+}
+
+/// A signed-up tenant: its owner's token, customer id and default project.
+struct Tenant {
+    token: String,
+    cid: String,
+    pid: String,
+    owner_id: String,
+}
+
+async fn tenant(app: &TestApp, org: &str, email: &str) -> Tenant {
+    let body = app.signup(org, email).await;
+    Tenant {
+        token: s(&body["access_token"]),
+        cid: s(&body["customer"]["id"]),
+        pid: s(&body["project"]["id"]),
+        owner_id: s(&body["user"]["id"]),
+    }
+}
+
+impl Tenant {
+    fn url(&self, rest: &str) -> String {
+        format!("/api/v1/projects/{}/{rest}", self.pid)
+    }
+
+    async fn call(&self, app: &TestApp, method: Method, path: &str, body: Option<Value>) -> Resp {
+        self.call_with(app, method, path, body, &[]).await
+    }
+
+    async fn call_with(
+        &self,
+        app: &TestApp,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
+        let auth = format!("Bearer {}", self.token);
+        let mut all = vec![("authorization", auth.as_str())];
+        all.extend_from_slice(headers);
+        match body {
+            Some(b) => app.json(method, path, &b, &all).await,
+            None => app.send(method, path, None, vec![], &all).await,
+        }
+    }
+
+    async fn create(&self, app: &TestApp, body: Value) -> Value {
+        let res = self
+            .call(app, Method::POST, &self.url("contacts"), Some(body))
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text);
+        res.body
+    }
+
+    async fn list(&self, app: &TestApp, query: &str) -> Resp {
+        let res = self
+            .call(
+                app,
+                Method::GET,
+                &self.url(&format!("contacts?{query}")),
+                None,
+            )
+            .await;
+        res
+    }
+}
+
+/// Adds a customer member with a project role; returns (user id, token).
+async fn member_with_role(app: &TestApp, t: &Tenant, email: &str, role: &str) -> (String, String) {
+    let res = t
+        .call(
+            app,
+            Method::POST,
+            &format!("/api/v1/customers/{}/members", t.cid),
+            Some(json!({"email": email, "password": PASSWORD, "role": "member"})),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    let id = s(&res.body["id"]);
+    let res = t
+        .call(
+            app,
+            Method::POST,
+            &t.url("members"),
+            Some(json!({"user_id": id, "role": role})),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    let login = app
+        .json(
+            Method::POST,
+            "/api/v1/auth/token",
+            &json!({"email": email, "password": PASSWORD}),
+            &[ANONYMOUS],
+        )
+        .await;
+    assert_eq!(login.status, 200, "{}", login.text);
+    (id, s(&login.body["access_token"]))
+}
+
+fn ids(list: &Resp) -> Vec<String> {
+    list.body["contacts"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no contacts in {}", list.text))
+        .iter()
+        .map(|c| s(&c["id"]))
+        .collect()
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+#[actix_web::test]
+async fn complete_customer_flow() {
+    let app = spawn_app().await;
+    let t = tenant(&app, "Acme", "owner@acme.com").await;
+    let (rep, _) = member_with_role(&app, &t, "rep@acme.com", "agent").await;
+
+    // 1. Create lead, in the seed document's own words.
+    let res = t
+        .call(
+            &app,
+            Method::POST,
+            &t.url("contacts"),
+            Some(json!({"name": "John Doe", "email": "John@Example.com", "phone": "+380123456789", "source": "website", "tier": "free"})),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    assert_eq!(res.header("etag").as_deref(), Some("\"1\""));
+    let id = s(&res.body["id"]);
+    assert_eq!(
+        res.header("location"),
+        Some(t.url(&format!("contacts/{id}")))
+    );
+    let c = &res.body;
+    assert_eq!(c["stage"], "lead");
+    assert_eq!(c["allowed_actions"], json!(["qualify"]));
+    assert_eq!(
+        (c["first_name"].clone(), c["last_name"].clone()),
+        (json!("John"), json!("Doe"))
+    );
+    assert_eq!(c["display_name"], "John Doe");
+    assert_eq!(c["email"], "john@example.com");
+    assert_eq!(c["status"], "active");
+    assert_eq!(c["tier"], "free");
+    assert_eq!(c["customer_type"], "retail");
+    assert_eq!(c["project_id"], t.pid.as_str());
+    assert!(c.get("data").is_none());
+    let one = |rest: &str| t.url(&format!("contacts/{id}{rest}"));
+
+    // 2. Assign to a sales rep.
+    let res = t
+        .call(
+            &app,
+            Method::PUT,
+            &one("/assign"),
+            Some(json!({"assigned_to": rep})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.body["assigned_to"], rep.as_str());
+    // 3. Qualify, 4. convert.
+    let res = t.call(&app, Method::POST, &one("/qualify"), None).await;
+    assert_eq!(
+        (res.status, res.body["stage"].clone()),
+        (200, json!("prospect"))
+    );
+    let res = t.call(&app, Method::POST, &one("/convert"), None).await;
+    assert_eq!(
+        (res.status, res.body["stage"].clone()),
+        (200, json!("customer"))
+    );
+    // 5. Upgrade tier, 6. tags.
+    let res = t
+        .call(
+            &app,
+            Method::PUT,
+            &one("/tier"),
+            Some(json!({"tier": "pro"})),
+        )
+        .await;
+    assert_eq!(res.body["tier"], "pro", "{}", res.text);
+    let res = t
+        .call(
+            &app,
+            Method::PUT,
+            &one("/tags"),
+            Some(json!({"tags": ["VIP", "high-value", "vip"]})),
+        )
+        .await;
+    assert_eq!(
+        res.body["tags"],
+        json!(["vip", "high-value"]),
+        "{}",
+        res.text
+    );
+
+    // 7. Read back the final state.
+    let res = t.call(&app, Method::GET, &one(""), None).await;
+    assert_eq!(res.status, 200);
+    let c = &res.body;
+    assert_eq!(c["stage"], "customer");
+    assert_eq!(c["tier"], "pro");
+    assert_eq!(c["source"], "website");
+    assert_eq!(c["phone"], "+380123456789");
+    assert_eq!(c["assigned_to"], rep.as_str());
+    assert_eq!(c["tags"], json!(["vip", "high-value"]));
+    assert_eq!(c["allowed_actions"], json!(["churn"]));
+    assert_eq!(c["version"], 6);
+    assert_eq!(res.header("etag").as_deref(), Some("\"6\""));
+    assert!(c["updated_at"].as_str() >= c["created_at"].as_str());
+
+    // By email, in any case.
+    let res = t
+        .call(
+            &app,
+            Method::GET,
+            &t.url("contacts/by-email/JOHN@example.COM"),
+            None,
+        )
+        .await;
+    assert_eq!(res.body["id"], id.as_str(), "{}", res.text);
+    t.call(
+        &app,
+        Method::GET,
+        &t.url("contacts/by-email/nobody@example.com"),
+        None,
+    )
+    .await
+    .assert_problem(404);
+    let res = t
+        .call(
+            &app,
+            Method::GET,
+            &t.url("contacts/by-email/not-an-email"),
+            None,
+        )
+        .await;
+    res.assert_problem(422);
+    assert_eq!(res.error_fields(), ["email"]);
+
+    // The events tell the story, with the changed fields.
+    let res = t
+        .call(
+            &app,
+            Method::GET,
+            "/api/v1/events?type=contact.created,contact.updated,contact.stage_changed",
+            None,
+        )
+        .await;
+    let events: Vec<&Value> = res.body["events"].as_array().unwrap().iter().collect();
+    let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        types,
+        [
+            "contact.created",
+            "contact.updated",
+            "contact.stage_changed",
+            "contact.stage_changed",
+            "contact.updated",
+            "contact.updated"
+        ]
+    );
+    assert_eq!(events[1]["payload"]["changed"], json!({"assigned_to": rep}));
+    assert_eq!(
+        events[2]["payload"]["from"], "lead",
+        "{}",
+        events[2]["payload"]
+    );
+    assert_eq!(events[3]["payload"]["to"], "customer");
+    assert_eq!(events[4]["payload"]["changed"], json!({"tier": "pro"}));
+    assert_eq!(events[0]["subject_id"], id.as_str());
+    assert_eq!(events[0]["project_id"], t.pid.as_str());
+    assert_eq!(events[0]["actor"], format!("user:{}", t.owner_id));
+}
+
+#[actix_web::test]
+async fn invalid_transitions_name_the_stage_and_the_allowed_actions() {
+    let app = spawn_app().await;
+    let t = tenant(&app, "Acme", "owner@acme.com").await;
+    let c = t.create(&app, json!({"email": "lead@example.com"})).await;
+    let id = s(&c["id"]);
+    let act = |a: &str| t.url(&format!("contacts/{id}/{a}"));
+
+    // Lead -> customer: must qualify first.
+    let res = t.call(&app, Method::POST, &act("convert"), None).await;
+    res.assert_problem(409);
+    assert_eq!(res.body["current_stage"], "lead", "{}", res.text);
+    assert_eq!(res.body["allowed_actions"], json!(["qualify"]));
+    t.call(&app, Method::POST, &act("churn"), None)
+        .await
+        .assert_problem(409);
+    t.call(&app, Method::POST, &act("reactivate"), None)
+        .await
+        .assert_problem(409);
+
+    for a in ["qualify", "convert", "churn"] {
+        let res = t.call(&app, Method::POST, &act(a), None).await;
+        assert_eq!(res.status, 200, "{a}: {}", res.text);
+    }
+    let res = t
+        .call(&app, Method::GET, &t.url(&format!("contacts/{id}")), None)
+        .await;
+    assert_eq!(res.body["stage"], "churned");
+    assert!(res.body["churned_at"].is_string());
+    // Churned -> customer directly: must reactivate to prospect.
+    let res = t.call(&app, Method::POST, &act("convert"), None).await;
+    res.assert_problem(409);
+    assert_eq!(res.body["current_stage"], "churned");
+    assert_eq!(res.body["allowed_actions"], json!(["reactivate"]));
+    t.call(&app, Method::POST, &act("qualify"), None)
+        .await
+        .assert_problem(409);
+    let res = t.call(&app, Method::POST, &act("reactivate"), None).await;
+    assert_eq!(res.body["stage"], "prospect", "{}", res.text);
+    assert!(res.body["churned_at"].is_null());
+
+    // Stages move only through the actions: PATCH and PUT cannot jump.
+    let res = t
+        .call(
+            &app,
+            Method::PATCH,
+            &t.url(&format!("contacts/{id}")),
+            Some(json!({"stage": "customer"})),
+        )
+        .await;
+    res.assert_problem(422);
+    assert_eq!(res.error_fields(), ["stage"]);
+    // A new contact may start as prospect or customer, never churned.
+    let res = t
+        .call(
+            &app,
+            Method::POST,
+            &t.url("contacts"),
+            Some(json!({"email": "x@example.com", "stage": "churned"})),
+        )
+        .await;
+    res.assert_problem(422);
+    assert_eq!(res.error_fields(), ["stage"]);
+    let c = t
+        .create(&app, json!({"email": "y@example.com", "stage": "customer"}))
+        .await;
+    assert_eq!(c["stage"], "customer");
+}
+
+#[actix_web::test]
+async fn bad_input_is_named_field_by_field() {
+    let app = spawn_app().await;
+    let t = tenant(&app, "Acme", "owner@acme.com").await;
+    let other = tenant(&app, "Globex", "owner@globex.com").await;
+    let post = |body: Value| {
+        let url = t.url("contacts");
+        let t = &t;
+        let app = &app;
+        async move { t.call(app, Method::POST, &url, Some(body)).await }
+    };
+    let fields_of = |res: &Resp| {
+        res.assert_problem(422);
+        sorted(res.error_fields())
+    };
+
+    let cases: Vec<(Value, Vec<&str>)> = vec![
+        (json!({"email": "not-an-email"}), vec!["email"]),
+        (json!({"phone": "12345"}), vec!["phone"]),
+        (json!({"first_name": "Only a name"}), vec!["email", "phone"]),
+        (
+            json!({"email": "a@b.co", "company_id": uuid::Uuid::now_v7(), "user_id": uuid::Uuid::now_v7()}),
+            vec!["company_id", "user_id"],
+        ),
+        (json!({"email": "a@b.co", "kind": "robot"}), vec!["kind"]),
+        (json!({"email": "a@b.co", "tier": "platinum"}), vec!["tier"]),
+        (json!({"email": "a@b.co", "status": "gone"}), vec!["status"]),
+        (
+            json!({"email": "a@b.co", "customer_type": "alien"}),
+            vec!["customer_type"],
+        ),
+        (
+            json!({"email": "a@b.co", "tags": ["ok", "bad!tag"]}),
+            vec!["tags[1]"],
+        ),
+        (
+            json!({"email": "a@b.co", "custom_attributes": [1, 2]}),
+            vec!["custom_attributes"],
+        ),
+        (
+            json!({"email": "a@b.co", "first_name": "x".repeat(101)}),
+            vec!["first_name"],
+        ),
+        (
+            json!({"email": "a@b.co", "assigned_to": t.owner_id.clone(), "favourite": 1}),
+            vec!["favourite"],
+        ),
+        (
+            json!({"email": "a@b.co", "assigned_to": "not-a-uuid"}),
+            vec!["assigned_to"],
+        ),
+        (
+            json!({"email": "a@b.co", "marketing_opt_in": "yes"}),
+            vec!["marketing_opt_in"],
+        ),
+    ];
+    for (body, expected) in cases {
+        let res = post(body.clone()).await;
+        assert_eq!(fields_of(&res), expected, "{body}: {}", res.text);
+    }
+    // Every error at once.
+    let res = post(json!({"email": "nope", "phone": "1", "tier": "x", "kind": "y"})).await;
+    assert_eq!(fields_of(&res), ["email", "kind", "phone", "tier"]);
+
+    // References must belong to this project.
+    let res = post(json!({"email": "a@b.co", "assigned_to": other.owner_id})).await;
+    assert_eq!(fields_of(&res), ["assigned_to"]);
+    let company = other
+        .call(
+            &app,
+            Method::POST,
+            &other.url("companies"),
+            Some(json!({"name": "Globex"})),
+        )
+        .await;
+    assert_eq!(company.status, 201, "{}", company.text);
+    let res = post(json!({"email": "a@b.co", "company_id": company.body["id"]})).await;
+    assert_eq!(fields_of(&res), ["company_id"]);
+    // A viewer cannot be assigned contacts.
+    let (viewer, _) = member_with_role(&app, &t, "viewer@acme.com", "viewer").await;
+    let res = post(json!({"email": "a@b.co", "assigned_to": viewer})).await;
+    assert_eq!(fields_of(&res), ["assigned_to"]);
+
+    // Unique email, case-insensitively; nothing was created by the failures above.
+    t.create(&app, json!({"email": "Dup@Example.com"})).await;
+    let res = post(json!({"email": "dup@EXAMPLE.com"})).await;
+    res.assert_problem(409);
+    assert_eq!(res.body["code"], "email_taken");
+    assert_eq!(t.list(&app, "page=1").await.body["total"], 1);
+
+    // Malformed JSON and a non-object body.
+    let res = app
+        .send(
+            Method::POST,
+            &t.url("contacts"),
+            Some("application/json"),
+            b"{\"email\":".to_vec(),
+            &[("authorization", &format!("Bearer {}", t.token))],
+        )
+        .await;
+    res.assert_problem(400);
+    let res = post(json!(["a@b.co"])).await;
+    assert_eq!(fields_of(&res), ["body"]);
+    // Bad path ids are named.
+    let res = t
+        .call(&app, Method::GET, &t.url("contacts/not-a-uuid"), None)
+        .await;
+    res.assert_problem(400);
+    assert_eq!(res.error_fields(), ["contact_id"]);
+}
+
+#[actix_web::test]
+async fn list_search_filters_sort_and_pages() {
+    let app = spawn_app().await;
+    let t = tenant(&app, "Acme", "owner@acme.com").await;
+    let (rep, _) = member_with_role(&app, &t, "rep@acme.com", "agent").await;
+    let people = [
+        (
+            "Anna",
+            "Zimmer",
+            "anna@alpha.com",
+            "+4930111111",
+            "pro",
+            vec!["vip", "berlin"],
+        ),
+        (
+            "Ben",
+            "Young",
+            "ben@beta.com",
+            "+4930222222",
+            "free",
+            vec!["vip"],
+        ),
+        (
+            "Carla",
+            "Xavier",
+            "carla@alpha.com",
+            "+33144444444",
+            "basic",
+            vec!["paris"],
+        ),
+        (
+            "Dan",
+            "Walker",
+            "dan@delta.com",
+            "+4930333333",
+            "pro",
+            vec!["berlin"],
+        ),
+        (
+            "Eve",
+            "Vance",
+            "eve@alpha.com",
+            "+380501234567",
+            "enterprise",
+            vec![],
+        ),
+        (
+            "Finn",
+            "Underwood",
+            "finn@foxtrot.com",
+            "+4930444444",
+            "free",
+            vec!["vip", "berlin"],
+        ),
+        (
+            "Gina",
+            "Turner",
+            "gina@golf.com",
+            "+4930555555",
+            "free",
+            vec![],
+        ),
+        (
+            "Hugo",
+            "Stone",
+            "hugo@hotel.com",
+            "+4930666666",
+            "basic",
+            vec![],
+        ),
+        (
+            "Ida",
+            "Rossi",
+            "ida@india.com",
+            "+390612345678",
+            "pro",
+            vec!["vip"],
+        ),
+        (
+            "Jon",
+            "Quinn",
+            "jon@juliet.com",
+            "+4930777777",
+            "free",
+            vec![],
+        ),
+        ("Kai", "Park", "kai@kilo.com", "+4930888888", "free", vec![]),
+        (
+            "Lea",
+            "O'Neil",
+            "lea@lima.com",
+            "+4930999999",
+            "free",
+            vec![],
+        ),
+    ];
+    let mut all = Vec::new();
+    for (i, (first, last, email, phone, tier, tags)) in people.iter().enumerate() {
+        let mut body = json!({"first_name": first, "last_name": last, "email": email, "phone": phone, "tier": tier, "tags": tags});
+        if i % 3 == 0 {
+            body["assigned_to"] = json!(rep);
+        }
+        if i % 4 == 0 {
+            body["status"] = json!("inactive");
+        }
+        let c = t.create(&app, body).await;
+        all.push(s(&c["id"]));
+    }
+    let name_of = |list: &Resp| -> Vec<String> {
+        list.body["contacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| s(&c["first_name"]))
+            .collect()
+    };
+
+    // Newest first by default.
+    let res = t.list(&app, "").await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let mut newest_first = all.clone();
+    newest_first.reverse();
+    assert_eq!(ids(&res), newest_first);
+    assert!(res.body["next_cursor"].is_null());
+    assert!(res.body.get("total").is_none());
+
+    // Search: email prefix, first or last name in any case, phone digits.
+    let res = t.list(&app, "search=ANNA").await;
+    assert_eq!(name_of(&res), ["Anna"]);
+    let res = t.list(&app, "search=carla%40al").await;
+    assert_eq!(name_of(&res), ["Carla"]);
+    let res = t
+        .list(&app, "search=wal&sort_by=last_name&sort_order=asc")
+        .await;
+    assert_eq!(name_of(&res), ["Dan"]);
+    let res = t.list(&app, "search=%2B380").await;
+    assert_eq!(name_of(&res), ["Eve"]);
+    let res = t.list(&app, "search=3906").await;
+    assert_eq!(name_of(&res), ["Ida"]);
+    let res = t.list(&app, "search=nobody").await;
+    assert!(ids(&res).is_empty());
+
+    // Filters combine.
+    let res = t
+        .list(&app, "tier=pro&sort_by=last_name&sort_order=asc")
+        .await;
+    assert_eq!(name_of(&res), ["Ida", "Dan", "Anna"]);
+    let res = t
+        .list(&app, "tag=vip&tag=berlin&sort_by=email&sort_order=asc")
+        .await;
+    assert_eq!(name_of(&res), ["Anna", "Finn"]);
+    let res = t
+        .list(&app, "tag=VIP&status=active&sort_by=email&sort_order=asc")
+        .await;
+    assert_eq!(name_of(&res), ["Ben", "Finn"]);
+    let res = t
+        .list(
+            &app,
+            &format!("assigned_to={rep}&sort_by=email&sort_order=asc"),
+        )
+        .await;
+    assert_eq!(name_of(&res), ["Anna", "Dan", "Gina", "Jon"]);
+    let res = t
+        .list(&app, "status=inactive&sort_by=email&sort_order=asc")
+        .await;
+    assert_eq!(name_of(&res), ["Anna", "Eve", "Ida"]);
+    let res = t
+        .list(&app, "stage=lead&customer_type=retail&limit=100")
+        .await;
+    assert_eq!(ids(&res).len(), 12);
+    let res = t.list(&app, "stage=customer").await;
+    assert!(ids(&res).is_empty());
+    let after = t
+        .call(
+            &app,
+            Method::GET,
+            &t.url(&format!("contacts/{}", all[9])),
+            None,
+        )
+        .await
+        .body["created_at"]
+        .clone();
+    let res = t
+        .list(
+            &app,
+            &format!(
+                "created_after={}&sort_order=asc",
+                after.as_str().unwrap().replace('+', "%2B")
+            ),
+        )
+        .await;
+    assert_eq!(name_of(&res), ["Kai", "Lea"], "{}", res.text);
+
+    // Keyset pages walk everything once, in order, for every sort.
+    for sort in [
+        "created_at",
+        "updated_at",
+        "last_name",
+        "email",
+        "total_spent",
+        "last_order_at",
+    ] {
+        for order in ["asc", "desc"] {
+            let mut seen = Vec::new();
+            let mut cursor: Option<String> = None;
+            let mut pages = 0;
+            loop {
+                let q = match &cursor {
+                    Some(c) => format!("limit=5&sort_by={sort}&sort_order={order}&cursor={c}"),
+                    None => format!("limit=5&sort_by={sort}&sort_order={order}"),
+                };
+                let res = t.list(&app, &q).await;
+                assert_eq!(res.status, 200, "{q}: {}", res.text);
+                seen.extend(ids(&res));
+                pages += 1;
+                match res.body["next_cursor"].as_str() {
+                    Some(c) => cursor = Some(c.to_string()),
+                    None => break,
+                }
+            }
+            assert_eq!(pages, 3, "{sort} {order}");
+            assert_eq!(sorted(seen.clone()), sorted(all.clone()), "{sort} {order}");
+            if sort == "last_name" {
+                let full = t
+                    .list(
+                        &app,
+                        &format!("limit=100&sort_by={sort}&sort_order={order}"),
+                    )
+                    .await;
+                assert_eq!(seen, ids(&full));
+                let names = name_of(&full);
+                let expected_first = if order == "asc" { "Lea" } else { "Anna" };
+                assert_eq!(names[0], expected_first, "{sort} {order}");
+            }
+        }
+    }
+
+    // The page form of the Customers Service document, with a total.
+    let res = t
+        .list(&app, "page=2&page_size=5&sort_by=email&sort_order=asc")
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.body["total"], 12);
+    assert_eq!(
+        (res.body["page"].clone(), res.body["page_size"].clone()),
+        (json!(2), json!(5))
+    );
+    assert_eq!(name_of(&res), ["Finn", "Gina", "Hugo", "Ida", "Jon"]);
+    let res = t.list(&app, "page=3&page_size=5&tier=free").await;
+    assert_eq!(res.body["total"], 6);
+    assert!(ids(&res).is_empty());
+
+    // Bad list parameters are named.
+    for (q, field, status) in [
+        ("limit=0", "limit", 422),
+        ("limit=101", "limit", 422),
+        ("page_size=101", "page_size", 422),
+        ("page=0", "page", 422),
+        ("page=1&cursor=abc", "page", 422),
+        ("sort_by=age", "sort_by", 422),
+        ("sort_order=up", "sort_order", 422),
+        ("status=gone", "status", 422),
+        ("stage=won", "stage", 422),
+        ("tier=gold", "tier", 422),
+        ("assigned_to=bob", "assigned_to", 422),
+        ("created_after=yesterday", "created_after", 422),
+        ("include_deleted=maybe", "include_deleted", 422),
+        ("cursor=%21%21", "cursor", 400),
+        ("colour=red", "colour", 422),
+    ] {
+        let res = t.list(&app, q).await;
+        res.assert_problem(status);
+        assert_eq!(res.error_fields(), [field], "{q}: {}", res.text);
+    }
+    // A cursor is tied to its sort.
+    let res = t.list(&app, "limit=5&sort_by=email").await;
+    let c = s(&res.body["next_cursor"]);
+    let res = t
+        .list(&app, &format!("limit=5&sort_by=last_name&cursor={c}"))
+        .await;
+    res.assert_problem(422);
+    assert_eq!(res.error_fields(), ["cursor"]);
+}
+
+#[actix_web::test]
+async fn updates_use_if_match_and_never_lose_a_write() {
+    let app = spawn_app().await;
+    let t = tenant(&app, "Acme", "owner@acme.com").await;
+    let c = t
+        .create(&app, json!({"first_name": "Jo", "email": "jo@example.com", "custom_attributes": {"a": 1, "b": {"c": 2}}}))
+        .await;
+    let url = t.url(&format!("contacts/{}", s(&c["id"])));
+
+    // PATCH merges; null clears; custom attributes merge deeply.
+    let res = t
+        .call_with(&app, Method::PATCH, &url,
+            Some(json!({"last_name": "Doe", "phone": "+4930123456", "custom_attributes": {"b": {"d": 3}, "a": null}})),
+            &[("if-match", "\"1\"")])
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.body["display_name"], "Jo Doe");
+    assert_eq!(
+        res.body["custom_attributes"],
+        json!({"b": {"c": 2, "d": 3}})
+    );
+    assert_eq!(res.header("etag").as_deref(), Some("\"2\""));
+    let res = t
+        .call(&app, Method::PATCH, &url, Some(json!({"first_name": null})))
+        .await;
+    assert_eq!(res.body["first_name"], Value::Null);
+    assert_eq!(res.body["display_name"], "Doe");
+    let res = t
+        .call(
+            &app,
+            Method::PATCH,
+            &url,
+            Some(json!({"email": null, "phone": null})),
+        )
+        .await;
+    res.assert_problem(422);
+    assert_eq!(sorted(res.error_fields()), ["email", "phone"]);
+    let res = t
+        .call(&app, Method::PATCH, &url, Some(json!({"tier": null})))
+        .await;
+    assert_eq!(res.error_fields(), ["tier"]);
+
+    // A stale version gets 412 and changes nothing.
+    let res = t
+        .call_with(
+            &app,
+            Method::PATCH,
+            &url,
+            Some(json!({"last_name": "Stale"})),
+            &[("if-match", "\"1\"")],
+        )
+        .await;
+    res.assert_problem(412);
+    let current = t.call(&app, Method::GET, &url, None).await;
+    assert_eq!(current.body["last_name"], "Doe");
+    let version = current.body["version"].as_i64().unwrap();
+
+    // Two writers with the same version: exactly one wins, the other is told.
+    let tag = format!("\"{version}\"");
+    let if_match = [("if-match", tag.as_str())];
+    let a = t.call_with(
+        &app,
+        Method::PATCH,
+        &url,
+        Some(json!({"first_name": "A"})),
+        &if_match,
+    );
+    let b = t.call_with(
+        &app,
+        Method::PATCH,
+        &url,
+        Some(json!({"first_name": "B"})),
+        &if_match,
+    );
+    let (a, b) = futures_util::future::join(a, b).await;
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [200, 412], "{} / {}", a.text, b.text);
+    let winner = if a.status == 200 { "A" } else { "B" };
+    let res = t.call(&app, Method::GET, &url, None).await;
+    assert_eq!(res.body["first_name"], winner);
+    assert_eq!(res.body["version"], version + 1);
+
+    // PUT replaces every field; absent ones are cleared or reset.
+    let res = t
+        .call(
+            &app,
+            Method::PUT,
+            &url,
+            Some(json!({"email": "jo@example.com", "tier": "basic"})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.body["last_name"], Value::Null);
+    assert_eq!(res.body["phone"], Value::Null);
+    assert_eq!(res.body["custom_attributes"], json!({}));
+    assert_eq!(res.body["tier"], "basic");
+    // A PATCH that changes nothing does not move the version.
+    let before = res.body["version"].clone();
+    let res = t
+        .call(&app, Method::PATCH, &url, Some(json!({"tier": "basic"})))
+        .await;
+    assert_eq!(res.body["version"], before);
+    // Lifecycle actions and DELETE take If-Match too.
+    t.call_with(
+        &app,
+        Method::POST,
+        &format!("{url}/qualify"),
+        None,
+        &[("if-match", "\"1\"")],
+    )
+    .await
+    .assert_problem(412);
+    t.call_with(&app, Method::DELETE, &url, None, &[("if-match", "\"1\"")])
+        .await
+        .assert_problem(412);
+    t.call_with(
+        &app,
+        Method::PATCH,
+        &url,
+        Some(json!({})),
+        &[("if-match", "garbage")],
+    )
+    .await
+    .assert_problem(400);
+}
+
+#[actix_web::test]
+async fn idempotency_keys_replay_creates_and_refuse_other_bodies() {
+    let app = spawn_app().await;
+    let t = tenant(&app, "Acme", "owner@acme.com").await;
+    let body = json!({"email": "once@example.com", "first_name": "Once"});
+    let key = [("idempotency-key", "create-once-1")];
+    let first = t
+        .call_with(
+            &app,
+            Method::POST,
+            &t.url("contacts"),
+            Some(body.clone()),
+            &key,
+        )
+        .await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    assert!(first.header("idempotent-replayed").is_none());
+    // The same body with other whitespace and key order is the same request.
+    let again = app
+        .send(
+            Method::POST,
+            &t.url("contacts"),
+            Some("application/json"),
+            br#"{ "first_name": "Once",   "email": "once@example.com" }"#.to_vec(),
+            &[("authorization", &format!("Bearer {}", t.token)), key[0]],
+        )
+        .await;
+    assert_eq!(again.status, 201, "{}", again.text);
+    assert_eq!(again.header("idempotent-replayed").as_deref(), Some("true"));
+    assert_eq!(again.body, first.body);
+    assert_eq!(again.header("location"), first.header("location"));
+    assert_eq!(t.list(&app, "page=1").await.body["total"], 1);
+
+    // Concurrent retries with one key create once.
+    let k2 = [("idempotency-key", "create-once-2")];
+    let b2 = json!({"email": "twice@example.com"});
+    let url = t.url("contacts");
+    let (x, y) = futures_util::future::join(
+        t.call_with(&app, Method::POST, &url, Some(b2.clone()), &k2),
+        t.call_with(&app, Method::POST, &url, Some(b2.clone()), &k2),
+    )
+    .await;
+    assert_eq!((x.status, y.status), (201, 201), "{} / {}", x.text, y.text);
+    assert_eq!(x.body["id"], y.body["id"]);
+    assert_eq!(t.list(&app, "page=1").await.body["total"], 2);
+
+    // The same key with another body is refused and creates nothing.
+    let res = t
+        .call_with(
+            &app,
+            Method::POST,
+            &t.url("contacts"),
+            Some(json!({"email": "other@example.com"})),
+            &key,
+        )
+        .await;
+    res.assert_problem(422);
+    assert_eq!(res.error_fields(), ["Idempotency-Key"]);
+    assert_eq!(t.list(&app, "page=1").await.body["total"], 2);
+    // Keys are per tenant: another tenant's identical key is its own.
+    let g = tenant(&app, "Globex", "owner@globex.com").await;
+    let res = g
+        .call_with(&app, Method::POST, &g.url("contacts"), Some(body), &key)
+        .await;
+    assert_eq!(res.status, 201);
+    assert!(res.header("idempotent-replayed").is_none());
+    assert_ne!(res.body["id"], first.body["id"]);
+    let long = "k".repeat(300);
+    let res = t
+        .call_with(
+            &app,
+            Method::POST,
+            &t.url("contacts"),
+            Some(json!({"email": "z@example.com"})),
+            &[("idempotency-key", &long)],
+        )
+        .await;
+    assert_eq!(res.error_fields(), ["Idempotency-Key"]);
+}
+
+#[actix_web::test]
+async fn soft_delete_restore_and_the_contact_limit() {
+    let app = spawn_app().await;
+    let t = tenant(&app, "Acme", "owner@acme.com").await;
+    let res = t
+        .call(
+            &app,
+            Method::PATCH,
+            &format!("/api/v1/customers/{}/settings", t.cid),
+            Some(json!({"features": {"max_contacts": 2}})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let a = s(&t.create(&app, json!({"email": "a@example.com"})).await["id"]);
+    t.create(&app, json!({"email": "b@example.com"})).await;
+    let res = t
+        .call(
+            &app,
+            Method::POST,
+            &t.url("contacts"),
+            Some(json!({"email": "c@example.com"})),
+        )
+        .await;
+    res.assert_problem(409);
+    assert_eq!(res.body["code"], "limit_reached");
+    assert!(res.text.contains("features.max_contacts"), "{}", res.text);
+
+    // Soft delete: gone from reads and lists, kept for include_deleted and restore.
+    let url = t.url(&format!("contacts/{a}"));
+    let res = t.call(&app, Method::DELETE, &url, None).await;
+    assert_eq!(res.status, 204, "{}", res.text);
+    t.call(&app, Method::GET, &url, None)
+        .await
+        .assert_problem(404);
+    t.call(&app, Method::PATCH, &url, Some(json!({"first_name": "X"})))
+        .await
+        .assert_problem(404);
+    t.call(&app, Method::DELETE, &url, None)
+        .await
+        .assert_problem(404);
+    let res = t
+        .call(
+            &app,
+            Method::GET,
+            &format!("{url}?include_deleted=true"),
+            None,
+        )
+        .await;
+    assert!(res.body["deleted_at"].is_string(), "{}", res.text);
+    assert_eq!(ids(&t.list(&app, "").await).len(), 1);
+    assert_eq!(ids(&t.list(&app, "include_deleted=true").await).len(), 2);
+    // Its email stays reserved, so restoring can never clash.
+    let res = t
+        .call(
+            &app,
+            Method::POST,
+            &t.url("contacts"),
+            Some(json!({"email": "A@example.com"})),
+        )
+        .await;
+    res.assert_problem(409);
+    assert_eq!(res.body["code"], "email_taken");
+    // The freed slot can be used; then restoring would exceed the limit.
+    t.create(&app, json!({"email": "c@example.com"})).await;
+    let res = t
+        .call(&app, Method::POST, &format!("{url}/restore"), None)
+        .await;
+    res.assert_problem(409);
+    assert_eq!(res.body["code"], "limit_reached");
+    t.call(
+        &app,
+        Method::PATCH,
+        &format!("/api/v1/customers/{}/settings", t.cid),
+        Some(json!({"features": {"max_contacts": null}})),
+    )
+    .await;
+    let res = t
+        .call(&app, Method::POST, &format!("{url}/restore"), None)
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert!(res.body["deleted_at"].is_null());
+    t.call(&app, Method::POST, &format!("{url}/restore"), None)
+        .await
+        .assert_problem(409);
+
+    // The usage view counts live contacts.
+    let res = t
+        .call(
+            &app,
+            Method::GET,
+            &format!("/api/v1/customers/{}/usage", t.cid),
+            None,
+        )
+        .await;
+    assert_eq!(res.body["usage"]["contacts"], 3, "{}", res.text);
+    assert_eq!(
+        res.body["projects"][0]["usage"]["contacts"], 3,
+        "{}",
+        res.text
+    );
+    assert_eq!(
+        res.body["billing_accounts"][0]["usage"]["contacts"], 3,
+        "{}",
+        res.text
+    );
+}
+
+#[actix_web::test]
+async fn tenants_roles_and_suspension() {
+    let app = spawn_app().await;
+    let t = tenant(&app, "Acme", "owner@acme.com").await;
+    let g = tenant(&app, "Globex", "owner@globex.com").await;
+    let c = t.create(&app, json!({"email": "a@example.com"})).await;
+    let id = s(&c["id"]);
+
+    // Another tenant sees nothing: not the project, not the contact through its own.
+    let res = g
+        .call(&app, Method::GET, &t.url(&format!("contacts/{id}")), None)
+        .await;
+    res.assert_problem(404);
+    g.call(&app, Method::GET, &t.url("contacts"), None)
+        .await
+        .assert_problem(404);
+    g.call(&app, Method::GET, &g.url(&format!("contacts/{id}")), None)
+        .await
+        .assert_problem(404);
+    g.call(
+        &app,
+        Method::PATCH,
+        &g.url(&format!("contacts/{id}")),
+        Some(json!({"first_name": "X"})),
+    )
+    .await
+    .assert_problem(404);
+    g.call(
+        &app,
+        Method::GET,
+        &t.url("contacts/by-email/a@example.com"),
+        None,
+    )
+    .await
+    .assert_problem(404);
+
+    // Viewers read; agents write.
+    let (_, viewer) = member_with_role(&app, &t, "viewer@acme.com", "viewer").await;
+    let (_, agent) = member_with_role(&app, &t, "agent@acme.com", "agent").await;
+    let res = app.get_as(&viewer, &t.url(&format!("contacts/{id}"))).await;
+    assert_eq!(res.status, 200);
+    let res = app
+        .json_as(
+            &viewer,
+            Method::POST,
+            &t.url("contacts"),
+            &json!({"email": "v@example.com"}),
+        )
+        .await;
+    res.assert_problem(403);
+    let res = app
+        .json_as(
+            &agent,
+            Method::POST,
+            &t.url("contacts"),
+            &json!({"email": "g@example.com"}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+
+    // Suspended: reads work, every write is refused as suspended, data kept.
+    let res = app
+        .post(
+            &format!("/api/v1/customers/{}/suspend", t.cid),
+            &json!({"reason": "unpaid"}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let res = app
+        .json_as(
+            &agent,
+            Method::POST,
+            &t.url("contacts"),
+            &json!({"email": "h@example.com"}),
+        )
+        .await;
+    // Suspension revokes logins: the agent's token no longer works at all, or writes
+    // are refused as suspended.
+    assert!(res.status == 401 || res.status == 403, "{}", res.text);
+    let res = t
+        .call(
+            &app,
+            Method::PATCH,
+            &t.url(&format!("contacts/{id}")),
+            Some(json!({"first_name": "X"})),
+        )
+        .await;
+    res.assert_problem(403);
+    assert_eq!(res.body["type"], "/problems/tenant-suspended");
+    let res = t
+        .call(
+            &app,
+            Method::POST,
+            &t.url(&format!("contacts/{id}/qualify")),
+            None,
+        )
+        .await;
+    res.assert_problem(403);
+    let res = app.get(&t.url(&format!("contacts/{id}"))).await;
+    assert_eq!(res.status, 200);
+    assert_eq!(res.body["first_name"], Value::Null);
+    app.post(&format!("/api/v1/customers/{}/activate", t.cid), &json!({}))
+        .await;
+    let res = t
+        .call(
+            &app,
+            Method::PATCH,
+            &t.url(&format!("contacts/{id}")),
+            Some(json!({"first_name": "X"})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+}
+
+#[actix_web::test]
+async fn companies_form_a_tree_and_hold_contacts() {
+    let app = spawn_app().await;
+    let t = tenant(&app, "Acme", "owner@acme.com").await;
+    let create = |body: Value| {
+        let url = t.url("companies");
+        let t = &t;
+        let app = &app;
+        async move { t.call(app, Method::POST, &url, Some(body)).await }
+    };
+    let res = create(json!({"name": "Initech Holding", "domain": "Initech.COM", "size": "1001-5000", "industry": "Software", "tax_id": "DE123"})).await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    assert_eq!(res.body["domain"], "initech.com");
+    let holding = s(&res.body["id"]);
+    let res = create(json!({"name": "Initech EU", "parent_id": holding})).await;
+    let eu = s(&res.body["id"]);
+    let res = create(json!({"name": "Initech Berlin", "parent_id": eu})).await;
+    let berlin = s(&res.body["id"]);
+
+    // Bad input, each named; a duplicate domain conflicts.
+    let res = create(json!({"name": "", "domain": "http://x", "size": "huge", "parent_id": uuid::Uuid::now_v7()})).await;
+    res.assert_problem(422);
+    assert_eq!(sorted(res.error_fields()), ["domain", "name", "size"]);
+    let res = create(json!({"name": "Orphan", "parent_id": uuid::Uuid::now_v7()})).await;
+    assert_eq!(res.error_fields(), ["parent_id"]);
+    let res = create(json!({"name": "Copy", "domain": "initech.com"})).await;
+    res.assert_problem(409);
+
+    // No cycles: the holding cannot become a subsidiary of its own grandchild.
+    let url = |id: &str| t.url(&format!("companies/{id}"));
+    let res = t
+        .call(
+            &app,
+            Method::PATCH,
+            &url(&holding),
+            Some(json!({"parent_id": berlin})),
+        )
+        .await;
+    res.assert_problem(422);
+    assert_eq!(res.error_fields(), ["parent_id"]);
+    let res = t
+        .call(
+            &app,
+            Method::PATCH,
+            &url(&eu),
+            Some(json!({"parent_id": eu})),
+        )
+        .await;
+    assert_eq!(res.error_fields(), ["parent_id"]);
+
+    // Subsidiaries, search, pages.
+    let res = t
+        .call(
+            &app,
+            Method::GET,
+            &t.url(&format!("companies?parent_id={holding}")),
+            None,
+        )
+        .await;
+    assert_eq!(res.body["companies"][0]["id"], eu.as_str(), "{}", res.text);
+    let res = t
+        .call(
+            &app,
+            Method::GET,
+            &t.url("companies?search=initech%20b"),
+            None,
+        )
+        .await;
+    assert_eq!(res.body["companies"].as_array().unwrap().len(), 1);
+    let res = t
+        .call(&app, Method::GET, &t.url("companies?limit=2"), None)
+        .await;
+    assert_eq!(res.body["companies"].as_array().unwrap().len(), 2);
+    let next = s(&res.body["next_cursor"]);
+    let res = t
+        .call(
+            &app,
+            Method::GET,
+            &t.url(&format!("companies?limit=2&cursor={next}")),
+            None,
+        )
+        .await;
+    assert_eq!(res.body["companies"].as_array().unwrap().len(), 1);
+    assert!(res.body["next_cursor"].is_null());
+
+    // Contacts of a company; a company in use cannot be deleted.
+    let c = t
+        .create(
+            &app,
+            json!({"email": "peter@initech.com", "kind": "business", "company_id": berlin}),
+        )
+        .await;
+    let res = t
+        .call(
+            &app,
+            Method::GET,
+            &t.url(&format!("companies/{berlin}/contacts")),
+            None,
+        )
+        .await;
+    assert_eq!(ids(&res), [s(&c["id"])], "{}", res.text);
+    let res = t
+        .call(
+            &app,
+            Method::GET,
+            &t.url(&format!("contacts?company_id={berlin}")),
+            None,
+        )
+        .await;
+    assert_eq!(ids(&res), [s(&c["id"])]);
+    let res = t.call(&app, Method::DELETE, &url(&berlin), None).await;
+    res.assert_problem(409);
+    assert_eq!(res.body["code"], "company_in_use");
+    t.call(&app, Method::DELETE, &url(&eu), None)
+        .await
+        .assert_problem(409);
+    t.call(
+        &app,
+        Method::PATCH,
+        &t.url(&format!("contacts/{}", s(&c["id"]))),
+        Some(json!({"company_id": null})),
+    )
+    .await;
+    let res = t
+        .call_with(
+            &app,
+            Method::DELETE,
+            &url(&berlin),
+            None,
+            &[("if-match", "\"1\"")],
+        )
+        .await;
+    assert_eq!(res.status, 204, "{}", res.text);
+    t.call(&app, Method::GET, &url(&berlin), None)
+        .await
+        .assert_problem(404);
+
+    // Renaming keeps the rest; another tenant sees nothing.
+    let res = t
+        .call(
+            &app,
+            Method::PATCH,
+            &url(&holding),
+            Some(json!({"name": "Initech", "industry": null})),
+        )
+        .await;
+    assert_eq!(res.body["name"], "Initech", "{}", res.text);
+    assert_eq!(res.body["industry"], Value::Null);
+    assert_eq!(res.body["domain"], "initech.com");
+    let g = tenant(&app, "Globex", "owner@globex.com").await;
+    g.call(&app, Method::GET, &url(&holding), None)
+        .await
+        .assert_problem(404);
+    g.call(
+        &app,
+        Method::GET,
+        &g.url(&format!("companies/{holding}")),
+        None,
+    )
+    .await
+    .assert_problem(404);
+}
