@@ -497,16 +497,14 @@ macro_rules! keyset {
         let mut q = $q;
         if let Some((key, id)) = $after {
             let id: String = id;
+            // The first bound alone is a range the index seeks to; the OR then settles
+            // ties by id. Written as one OR, the database scans from the start.
             q = if $desc {
-                q.filter(
-                    $col.lt(key.clone())
-                        .or($col.eq(key).and(contacts::id.lt(id))),
-                )
+                q.filter($col.le(key.clone()))
+                    .filter($col.lt(key).or(contacts::id.lt(id)))
             } else {
-                q.filter(
-                    $col.gt(key.clone())
-                        .or($col.eq(key).and(contacts::id.gt(id))),
-                )
+                q.filter($col.ge(key.clone()))
+                    .filter($col.gt(key).or(contacts::id.gt(id)))
             };
         }
         if $desc {
