@@ -374,6 +374,12 @@ pub fn path_id(raw: &str, name: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| ApiError::bad_request(name, "must be a UUID"))
 }
 
+/// The project and the object of a path under `/projects/{pid}/...`, each named when
+/// it is not a UUID.
+pub fn project_path(pid: &str, id: &str, name: &str) -> Result<(Uuid, Uuid), ApiError> {
+    Ok((path_id(pid, "pid")?, path_id(id, name)?))
+}
+
 /// The authenticated caller of a request: handlers take it as an argument and pass its
 /// actor to the use case, which decides what the principal may do.
 #[derive(Debug, Clone)]

@@ -153,24 +153,13 @@ pub async fn patch(
             check_parent_of(conn, &project, &c)?;
         }
         repo::update(conn, project.customer_id, &c, loaded)?;
-        let full = state(&c);
-        let changed: serde_json::Map<String, Value> = changes
-            .0
-            .iter()
-            .map(|k| {
-                (
-                    (*k).to_string(),
-                    full.get(*k).cloned().unwrap_or(Value::Null),
-                )
-            })
-            .collect();
         events::append(
             conn,
             &event(
                 project.customer_id,
                 &c,
                 "company.updated",
-                json!({"changed": changed}),
+                json!({"changed": changes.pick(&state(&c))}),
             ),
             &audit,
         )?;

@@ -24,53 +24,6 @@ use uuid::Uuid;
 use crate::idempotency::{self, Created, Idempotency};
 use crate::scope;
 
-/// The full state of a contact, as events carry it.
-pub fn state(c: &Contact) -> Value {
-    json!({
-        "id": c.id,
-        "project_id": c.project_id,
-        "kind": c.kind.as_str(),
-        "first_name": c.first_name,
-        "last_name": c.last_name,
-        "display_name": c.display_name,
-        "email": c.email.as_ref().map(Email::as_str),
-        "phone": c.phone.as_ref().map(|p| p.as_str()),
-        "stage": c.stage.as_str(),
-        "status": c.status.as_str(),
-        "tier": c.tier.as_str(),
-        "customer_type": c.customer_type.as_str(),
-        "source": c.source.as_ref().map(|s| s.as_str()),
-        "assigned_to": c.assigned_to,
-        "tags": c.tags,
-        "marketing_opt_in": c.marketing_opt_in,
-        "company_id": c.company_id,
-        "user_id": c.user_id,
-        "custom_attributes": c.custom_attributes,
-        "total_orders": c.stats.total_orders,
-        "total_spent": c.stats.total_spent,
-        "currency": c.stats.currency,
-        "churned_at": c.churned_at,
-        "deleted_at": c.deleted_at,
-        "version": c.version,
-    })
-}
-
-/// The changed fields with their new values.
-fn changed(c: &Contact, changes: &Changes) -> Value {
-    let full = state(c);
-    let picked: Map<String, Value> = changes
-        .0
-        .iter()
-        .map(|name| {
-            (
-                (*name).to_string(),
-                full.get(*name).cloned().unwrap_or(Value::Null),
-            )
-        })
-        .collect();
-    Value::Object(picked)
-}
-
 pub(crate) fn event(
     customer_id: Uuid,
     c: &Contact,
@@ -81,7 +34,7 @@ pub(crate) fn event(
     if let Value::Object(extra) = extra {
         payload.extend(extra);
     }
-    payload.insert("contact".into(), state(c));
+    payload.insert("contact".into(), c.snapshot());
     EventDraft {
         event_type,
         customer_id,
@@ -325,7 +278,7 @@ fn updated(
     let tags_changed = touched("tags");
     Ok(Some((
         "contact.updated",
-        json!({"changed": changed(c, &changes)}),
+        json!({"changed": changes.pick(&c.snapshot())}),
         tags_changed,
     )))
 }

@@ -134,6 +134,20 @@ impl Changes {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// The changed fields with their values in `state` (an object of the new state):
+    /// what an `*.updated` event carries as `changed`.
+    pub fn pick(&self, state: &Value) -> Value {
+        Value::Object(
+            self.0
+                .iter()
+                .map(|name| {
+                    let value = state.get(*name).cloned().unwrap_or(Value::Null);
+                    ((*name).to_string(), value)
+                })
+                .collect(),
+        )
+    }
 }
 
 impl Customer {

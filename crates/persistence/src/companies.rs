@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::conn::DbConn;
-use crate::contacts::search_key;
+use crate::contacts::{prefix_end, search_key};
 use crate::errors;
 use crate::schema::{companies, contacts};
 
@@ -148,7 +148,7 @@ pub fn list(
         .limit(limit)
         .into_boxed();
     if let Some(s) = search.map(search_key).filter(|s| !s.is_empty()) {
-        let end = format!("{s}\u{10FFFF}");
+        let end = prefix_end(&s);
         q = q
             .filter(companies::name_key.ge(s))
             .filter(companies::name_key.lt(end));

@@ -397,7 +397,7 @@ type Boxed<'a> = contacts::BoxedQuery<'a, MultiBackend>;
 
 /// The upper bound of a prefix range: every string that starts with `prefix` sorts
 /// below it (byte order on both backends).
-fn prefix_end(prefix: &str) -> String {
+pub(crate) fn prefix_end(prefix: &str) -> String {
     format!("{prefix}\u{10FFFF}")
 }
 

@@ -5,7 +5,7 @@ use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use clientele_crm::companies as uc;
 use clientele_crm::contacts::{self as contacts_uc, ListQuery};
-use clientele_crm::idempotency::{lost_race, Created};
+use clientele_crm::idempotency::Created;
 use clientele_domain::company::{Company, CompanyInput, CompanyPatch};
 use clientele_persistence::contacts::Filter;
 use serde::{Deserialize, Serialize};
@@ -13,10 +13,12 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::cursor;
-use crate::extract::{etag, path_id, Caller, IdempotencyKey, IfMatch, Json, Query, RawJson};
+use crate::extract::{
+    etag, path_id, project_path, Caller, IdempotencyKey, IfMatch, Json, Query, RawJson,
+};
 use crate::problem::{ApiError, ApiResult};
 use crate::responses::{AuthErrors, CreateErrors, ListErrors, ReadErrors, UpdateErrors};
-use crate::routes::contacts::{nullable, ContactList, REPLAYED};
+use crate::routes::contacts::{created, nullable, ContactList};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -102,7 +104,7 @@ pub struct UpdateCompanyRequest {
 }
 
 fn ids(pid: &str, id: &str) -> Result<(Uuid, Uuid), ApiError> {
-    Ok((path_id(pid, "pid")?, path_id(id, "company_id")?))
+    project_path(pid, id, "company_id")
 }
 
 /// Create a company (agents and above). Honours `Idempotency-Key`.
@@ -137,23 +139,21 @@ pub async fn create_company(
         size: b.size,
         parent_id: b.parent_id,
     };
-    let create = || uc::create(&state.db, &caller.actor, pid, input.clone(), idem.clone());
-    let created = match create().await {
-        Err(e) if lost_race(&e) => create().await?,
-        other => other?,
+    let outcome = create_once!(uc::create(
+        &state.db,
+        &caller.actor,
+        pid,
+        input.clone(),
+        idem.clone()
+    ))?;
+    let (company, replayed) = match outcome {
+        Created::New(c) => (c, false),
+        Created::Replayed(id) => (uc::get(&state.db, &caller.actor, pid, id).await?, true),
     };
-    let mut res = HttpResponse::Created();
-    let company = match created {
-        Created::New(c) => c,
-        Created::Replayed(id) => {
-            res.insert_header((REPLAYED, "true"));
-            uc::get(&state.db, &caller.actor, pid, id).await?
-        }
-    };
-    res.insert_header((
-        header::LOCATION,
+    let res = created(
         format!("/api/v1/projects/{pid}/companies/{}", company.id),
-    ));
+        replayed,
+    );
     Ok(company_response(res, company))
 }
 

@@ -5,7 +5,7 @@ use actix_web::http::header;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use clientele_crm::contact_parts::{self as uc, OrderOutcome, OrderResult};
-use clientele_crm::idempotency::{lost_race, Created};
+use clientele_crm::idempotency::Created;
 use clientele_domain::cards::refuse_card_numbers;
 use clientele_domain::contact::Contact;
 use clientele_domain::contact_parts::{
@@ -24,33 +24,8 @@ use crate::extract::{
 };
 use crate::problem::{ApiError, ApiResult};
 use crate::responses::{AuthErrors, CreateErrors, ListErrors, ReadErrors, UpdateErrors};
-use crate::routes::contacts::{nullable, REPLAYED};
+use crate::routes::contacts::{created, ids, nullable};
 use crate::state::AppState;
-
-fn ids(pid: &str, id: &str) -> Result<(Uuid, Uuid), ApiError> {
-    Ok((path_id(pid, "pid")?, path_id(id, "contact_id")?))
-}
-
-/// Runs a create once more when a concurrent request with the same Idempotency-Key
-/// recorded it first: the second run replays what that one created.
-macro_rules! create_once {
-    ($call:expr) => {{
-        match $call.await {
-            Err(e) if lost_race(&e) => $call.await,
-            other => other,
-        }
-    }};
-}
-
-/// 201 for a new object, with its URL; replays say so in `Idempotent-Replayed`.
-fn created(location: String, replayed: bool) -> actix_web::HttpResponseBuilder {
-    let mut res = HttpResponse::Created();
-    res.insert_header((header::LOCATION, location));
-    if replayed {
-        res.insert_header((REPLAYED, "true"));
-    }
-    res
-}
 
 /// `limit` and `cursor` of the newest-first lists under a contact.
 #[derive(Debug, Deserialize, IntoParams)]

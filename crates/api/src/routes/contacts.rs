@@ -4,7 +4,7 @@ use actix_web::http::header;
 use actix_web::{delete, get, patch, post, put, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use clientele_crm::contacts::{self as uc, ContactPage, ListQuery};
-use clientele_crm::idempotency::{lost_race, Created};
+use clientele_crm::idempotency::Created;
 use clientele_domain::contact::{
     allowed_actions, Contact, ContactInput, ContactPatch, ContactStatus, CustomerType, SortBy,
     SortOrder, Stage, StageAction, Tier,
@@ -17,7 +17,8 @@ use uuid::Uuid;
 
 use crate::cursor;
 use crate::extract::{
-    etag, parse_query, path_id, query_values, Caller, IdempotencyKey, IfMatch, Json, RawJson,
+    etag, parse_query, path_id, project_path, query_values, Caller, IdempotencyKey, IfMatch, Json,
+    RawJson,
 };
 use crate::problem::{ApiError, ApiResult};
 use crate::responses::{
@@ -300,8 +301,18 @@ impl From<ContactPatchRequest> for ContactPatch {
     }
 }
 
-fn ids(pid: &str, id: &str) -> Result<(Uuid, Uuid), ApiError> {
-    Ok((path_id(pid, "pid")?, path_id(id, "contact_id")?))
+/// 201 for a new object, with its URL; replays say so in `Idempotent-Replayed`.
+pub(crate) fn created(location: String, replayed: bool) -> actix_web::HttpResponseBuilder {
+    let mut res = HttpResponse::Created();
+    res.insert_header((header::LOCATION, location));
+    if replayed {
+        res.insert_header((REPLAYED, "true"));
+    }
+    res
+}
+
+pub(crate) fn ids(pid: &str, id: &str) -> Result<(Uuid, Uuid), ApiError> {
+    project_path(pid, id, "contact_id")
 }
 
 /// Create a contact (agents and above). It starts as a `lead` unless `stage` says
@@ -330,36 +341,26 @@ pub async fn create_contact(
     let pid = path_id(&pid, "pid")?;
     let idem = key.bind(&req, &body.1)?;
     let input = ContactInput::from(body.0);
-    let create = || {
-        uc::create(
-            &state.db,
-            state.platform.clone(),
-            &caller.actor,
-            pid,
-            input.clone(),
-            idem.clone(),
-        )
-    };
     // A concurrent request with the same key won the race: replay what it created.
-    let created = match create().await {
-        Err(e) if lost_race(&e) => create().await?,
-        other => other?,
-    };
-    let (contact, replayed) = match created {
+    let outcome = create_once!(uc::create(
+        &state.db,
+        state.platform.clone(),
+        &caller.actor,
+        pid,
+        input.clone(),
+        idem.clone()
+    ))?;
+    let (contact, replayed) = match outcome {
         Created::New(c) => (c, false),
         Created::Replayed(id) => (
             uc::get(&state.db, &caller.actor, pid, id, true).await?,
             true,
         ),
     };
-    let mut res = HttpResponse::Created();
-    res.insert_header((
-        header::LOCATION,
+    let res = created(
         format!("/api/v1/projects/{pid}/contacts/{}", contact.id),
-    ));
-    if replayed {
-        res.insert_header((REPLAYED, "true"));
-    }
+        replayed,
+    );
     Ok(contact_response(res, contact))
 }
 

@@ -1,3 +1,14 @@
+/// Runs a create once more when a concurrent request with the same Idempotency-Key
+/// recorded it first: the second run replays what that one created.
+macro_rules! create_once {
+    ($call:expr) => {{
+        match $call.await {
+            Err(e) if clientele_crm::idempotency::lost_race(&e) => $call.await,
+            other => other,
+        }
+    }};
+}
+
 pub mod api_keys;
 pub mod auth;
 pub mod billing;
