@@ -47,18 +47,18 @@ fn check_parent_of(conn: &mut DbConn, project: &Project, c: &Company) -> Result<
     let Some(parent) = c.parent_id else {
         return Ok(());
     };
-    if repo::find(conn, project.id, parent)?.is_none() {
+    if repo::find(conn, project.customer_id, project.id, parent)?.is_none() {
         return Err(Error::validation(
             "parent_id",
             "is not a company of this project",
         ));
     }
-    let ancestors = repo::ancestors(conn, project.id, parent)?;
+    let ancestors = repo::ancestors(conn, project.customer_id, project.id, parent)?;
     check_parent(c.id, parent, &ancestors)
 }
 
 fn company(conn: &mut DbConn, project: &Project, id: Uuid) -> Result<Company> {
-    repo::find(conn, project.id, id)?.ok_or(Error::not_found("company"))
+    repo::find(conn, project.customer_id, project.id, id)?.ok_or(Error::not_found("company"))
 }
 
 pub async fn create(
@@ -114,6 +114,7 @@ pub async fn list(
         let after_ref = after.as_ref().map(|(k, id)| (k.as_str(), *id));
         let mut items = repo::list(
             conn,
+            project.customer_id,
             project.id,
             search.as_deref(),
             parent_id,
@@ -182,7 +183,7 @@ pub async fn delete(
         let project = scope::project(conn, &principal, project_id, ProjectNeed::ContactsWrite)?;
         let c = company(conn, &project, id)?;
         clientele_domain::hierarchy::check_version("company", c.version, if_match)?;
-        let (contacts, children) = repo::references(conn, id)?;
+        let (contacts, children) = repo::references(conn, project.customer_id, id)?;
         if contacts > 0 || children > 0 {
             return Err(Error::Conflict {
                 code: "company_in_use",
@@ -192,7 +193,7 @@ pub async fn delete(
                 field: None,
             });
         }
-        repo::delete(conn, id)?;
+        repo::delete(conn, project.customer_id, id)?;
         events::append(
             conn,
             &event(project.customer_id, &c, "company.deleted", json!({})),

@@ -14,6 +14,7 @@ use clientele_domain::event::EventDraft;
 use clientele_domain::identity::{Project, UserRole};
 use clientele_domain::time::now;
 use clientele_domain::{Audit, Error, Result};
+use clientele_persistence::companies;
 use clientele_persistence::contacts::{self as repo, After, Filter, Page};
 use clientele_persistence::identity as people;
 use clientele_persistence::{events, projects, Db, DbConn};
@@ -52,7 +53,7 @@ fn check_references(conn: &mut DbConn, project: &Project, c: &Contact) -> Result
         check_assignee(conn, project, user_id)?;
     }
     if let Some(company_id) = c.company_id {
-        if !repo::company_in_project(conn, project.id, company_id)? {
+        if companies::find(conn, project.customer_id, project.id, company_id)?.is_none() {
             return Err(Error::validation(
                 "company_id",
                 "is not a company of this project",
@@ -145,7 +146,7 @@ pub async fn get_by_email(
     let principal = actor.principal.clone();
     db.read(move |conn| {
         let project = scope::project(conn, &principal, project_id, ProjectNeed::ContactsRead)?;
-        repo::find_by_email(conn, project.id, &email)?
+        repo::find_by_email(conn, project.customer_id, project.id, &email)?
             .filter(|c| !c.is_deleted())
             .ok_or(Error::not_found("contact"))
     })
@@ -177,13 +178,15 @@ pub async fn list(db: &Db, actor: &Actor, query: ListQuery) -> Result<ContactPag
     let principal = actor.principal.clone();
     db.read(move |conn| {
         let project_id = query.filter.project_id;
-        scope::project(conn, &principal, project_id, ProjectNeed::ContactsRead)?;
+        let project = scope::project(conn, &principal, project_id, ProjectNeed::ContactsRead)?;
+        let tenant = project.customer_id;
         let page = match query.page {
             Some(n) => Page::Offset((n - 1).max(0).saturating_mul(query.limit)),
             None => Page::Keyset(query.after.as_ref()),
         };
         let (contacts, next) = repo::list(
             conn,
+            tenant,
             &query.filter,
             query.sort_by,
             query.sort_order,
@@ -191,7 +194,7 @@ pub async fn list(db: &Db, actor: &Actor, query: ListQuery) -> Result<ContactPag
             query.limit,
         )?;
         let total = match query.page {
-            Some(_) => Some(repo::count(conn, &query.filter)?),
+            Some(_) => Some(repo::count(conn, tenant, &query.filter)?),
             None => None,
         };
         Ok(ContactPage {

@@ -25,7 +25,7 @@ pub fn contact(
     if need == ProjectNeed::ContactsWrite {
         contacts::lock(conn, project.id, id)?;
     }
-    let contact = contacts::find(conn, Some(project.customer_id), project.id, id)?
+    let contact = contacts::find(conn, project.customer_id, project.id, id)?
         .filter(|c| deleted_too || !c.is_deleted())
         .ok_or(Error::not_found("contact"))?;
     Ok((contact, project))

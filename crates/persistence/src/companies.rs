@@ -94,10 +94,16 @@ pub fn insert(conn: &mut DbConn, customer_id: Uuid, c: &Company) -> Result<()> {
     Ok(())
 }
 
-/// Company `id` of `project_id`.
-pub fn find(conn: &mut DbConn, project_id: Uuid, id: Uuid) -> Result<Option<Company>> {
+/// Company `id` of tenant `customer_id`'s project `project_id`.
+pub fn find(
+    conn: &mut DbConn,
+    customer_id: Uuid,
+    project_id: Uuid,
+    id: Uuid,
+) -> Result<Option<Company>> {
     companies::table
         .filter(companies::id.eq(id.to_string()))
+        .filter(companies::customer_id.eq(customer_id.to_string()))
         .filter(companies::project_id.eq(project_id.to_string()))
         .select(Row::as_select())
         .first(conn)
@@ -109,12 +115,18 @@ pub fn find(conn: &mut DbConn, project_id: Uuid, id: Uuid) -> Result<Option<Comp
 
 /// The ancestors of company `id`, nearest first, at most `MAX_DEPTH` of them (more
 /// means the tree is already too deep, which the caller refuses).
-pub fn ancestors(conn: &mut DbConn, project_id: Uuid, id: Uuid) -> Result<Vec<Uuid>> {
+pub fn ancestors(
+    conn: &mut DbConn,
+    customer_id: Uuid,
+    project_id: Uuid,
+    id: Uuid,
+) -> Result<Vec<Uuid>> {
     let mut chain = Vec::new();
     let mut current = id;
     while chain.len() <= MAX_DEPTH {
         let parent: Option<Option<String>> = companies::table
             .filter(companies::id.eq(current.to_string()))
+            .filter(companies::customer_id.eq(customer_id.to_string()))
             .filter(companies::project_id.eq(project_id.to_string()))
             .select(companies::parent_id)
             .first(conn)
@@ -135,6 +147,7 @@ pub fn ancestors(conn: &mut DbConn, project_id: Uuid, id: Uuid) -> Result<Vec<Uu
 /// `parent_id` lists the subsidiaries of one company.
 pub fn list(
     conn: &mut DbConn,
+    customer_id: Uuid,
     project_id: Uuid,
     search: Option<&str>,
     parent_id: Option<Uuid>,
@@ -142,6 +155,7 @@ pub fn list(
     limit: i64,
 ) -> Result<Vec<Company>> {
     let mut q = companies::table
+        .filter(companies::customer_id.eq(customer_id.to_string()))
         .filter(companies::project_id.eq(project_id.to_string()))
         .select(Row::as_select())
         .order((companies::name_key.asc(), companies::id.asc()))
@@ -197,13 +211,15 @@ pub fn update(
 
 /// What still points at a company: (contacts, subsidiaries). Deleted contacts count,
 /// since restoring one would bring its company back.
-pub fn references(conn: &mut DbConn, id: Uuid) -> Result<(i64, i64)> {
+pub fn references(conn: &mut DbConn, customer_id: Uuid, id: Uuid) -> Result<(i64, i64)> {
     let contacts: i64 = contacts::table
+        .filter(contacts::customer_id.eq(customer_id.to_string()))
         .filter(contacts::company_id.eq(id.to_string()))
         .count()
         .get_result(conn)
         .map_err(errors::db)?;
     let children: i64 = companies::table
+        .filter(companies::customer_id.eq(customer_id.to_string()))
         .filter(companies::parent_id.eq(id.to_string()))
         .count()
         .get_result(conn)
@@ -211,9 +227,13 @@ pub fn references(conn: &mut DbConn, id: Uuid) -> Result<(i64, i64)> {
     Ok((contacts, children))
 }
 
-pub fn delete(conn: &mut DbConn, id: Uuid) -> Result<()> {
-    diesel::delete(companies::table.filter(companies::id.eq(id.to_string())))
-        .execute(conn)
-        .map_err(errors::db)?;
+pub fn delete(conn: &mut DbConn, customer_id: Uuid, id: Uuid) -> Result<()> {
+    diesel::delete(
+        companies::table
+            .filter(companies::id.eq(id.to_string()))
+            .filter(companies::customer_id.eq(customer_id.to_string())),
+    )
+    .execute(conn)
+    .map_err(errors::db)?;
     Ok(())
 }

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::conn::{DbConn, MultiBackend};
 use crate::errors;
-use crate::schema::{companies, contact_tags, contacts};
+use crate::schema::{contact_tags, contacts};
 
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = contacts, treat_none_as_null = true)]
@@ -236,35 +236,35 @@ fn insert_tags(conn: &mut DbConn, c: &Contact) -> Result<()> {
     Ok(())
 }
 
-/// The contact `id` of `project_id`, deleted or not; `tenant` narrows to one tenant.
+/// The contact `id` of tenant `customer_id`'s project `project_id`, deleted or not.
 pub fn find(
     conn: &mut DbConn,
-    tenant: Option<Uuid>,
+    customer_id: Uuid,
     project_id: Uuid,
     id: Uuid,
 ) -> Result<Option<Contact>> {
-    let mut q = contacts::table
+    contacts::table
         .filter(contacts::id.eq(id.to_string()))
+        .filter(contacts::customer_id.eq(customer_id.to_string()))
         .filter(contacts::project_id.eq(project_id.to_string()))
         .select(Row::as_select())
-        .into_boxed();
-    if let Some(t) = tenant {
-        q = q.filter(contacts::customer_id.eq(t.to_string()));
-    }
-    q.first(conn)
+        .first(conn)
         .optional()
         .map_err(errors::db)?
         .map(Row::into_domain)
         .transpose()
 }
 
-/// The contact of `project_id` with this (lower-case) email, deleted or not.
+/// The contact of tenant `customer_id`'s project `project_id` with this (lower-case)
+/// email, deleted or not.
 pub fn find_by_email(
     conn: &mut DbConn,
+    customer_id: Uuid,
     project_id: Uuid,
     email: &Email,
 ) -> Result<Option<Contact>> {
     contacts::table
+        .filter(contacts::customer_id.eq(customer_id.to_string()))
         .filter(contacts::project_id.eq(project_id.to_string()))
         .filter(contacts::email.eq(email.as_str()))
         .select(Row::as_select())
@@ -319,17 +319,6 @@ pub fn lock(conn: &mut DbConn, project_id: Uuid, id: Uuid) -> Result<()> {
     .execute(conn)
     .map_err(errors::db)?;
     Ok(())
-}
-
-/// Whether `company_id` is a company of `project_id`.
-pub fn company_in_project(conn: &mut DbConn, project_id: Uuid, company_id: Uuid) -> Result<bool> {
-    let n: i64 = companies::table
-        .filter(companies::id.eq(company_id.to_string()))
-        .filter(companies::project_id.eq(project_id.to_string()))
-        .count()
-        .get_result(conn)
-        .map_err(errors::db)?;
-    Ok(n > 0)
 }
 
 /// Live (not deleted) contacts of a tenant: what `features.max_contacts` limits.
@@ -401,10 +390,11 @@ pub(crate) fn prefix_end(prefix: &str) -> String {
     format!("{prefix}\u{10FFFF}")
 }
 
-fn filtered(f: &Filter) -> Boxed<'static> {
+fn filtered(customer_id: Uuid, f: &Filter) -> Boxed<'static> {
     let project = f.project_id.to_string();
     let mut q = contacts::table
         .filter(contacts::project_id.eq(project.clone()))
+        .filter(contacts::customer_id.eq(customer_id.to_string()))
         .into_boxed();
     if let Some(s) = f
         .search
@@ -531,9 +521,11 @@ fn int_key(raw: &str) -> Result<i64> {
     raw.parse().map_err(|_| bad_cursor())
 }
 
-/// A page of contacts and, when there may be more, the cursor of its last row.
+/// A page of tenant `customer_id`'s contacts and, when there may be more, the cursor
+/// of its last row.
 pub fn list(
     conn: &mut DbConn,
+    customer_id: Uuid,
     f: &Filter,
     sort: SortBy,
     order: SortOrder,
@@ -545,7 +537,7 @@ pub fn list(
         Page::Keyset(after) => after.map(|a| (a.key.clone(), a.id.to_string())),
         Page::Offset(_) => None,
     };
-    let q = filtered(f);
+    let q = filtered(customer_id, f);
     let mut q = match sort {
         SortBy::CreatedAt => {
             let after = after
@@ -615,6 +607,9 @@ fn sort_key(c: &Contact, sort: SortBy) -> String {
 }
 
 /// How many contacts match the filter (the `total` of the page form).
-pub fn count(conn: &mut DbConn, f: &Filter) -> Result<i64> {
-    filtered(f).count().get_result(conn).map_err(errors::db)
+pub fn count(conn: &mut DbConn, customer_id: Uuid, f: &Filter) -> Result<i64> {
+    filtered(customer_id, f)
+        .count()
+        .get_result(conn)
+        .map_err(errors::db)
 }
