@@ -197,16 +197,6 @@ pub fn insert(conn: &mut DbConn, customer_id: Uuid, c: &Contact) -> Result<()> {
     insert_tags(conn, c)
 }
 
-/// Inserts many contacts in one transaction (the benchmark's seeding). Row by row:
-/// diesel's multi-row insert is not available over the two-backend connection, and
-/// prepared statements are cached, so the cost is the executions, not the parsing.
-pub fn insert_many(conn: &mut DbConn, customer_id: Uuid, batch: &[Contact]) -> Result<()> {
-    for c in batch {
-        insert(conn, customer_id, c)?;
-    }
-    Ok(())
-}
-
 type TagRow = (
     diesel::dsl::Eq<contact_tags::project_id, String>,
     diesel::dsl::Eq<contact_tags::tag, String>,

@@ -84,12 +84,3 @@ pub fn delete(conn: &mut DbConn, customer_id: Uuid, key: &str) -> Result<()> {
         .map_err(errors::db)?;
     Ok(())
 }
-
-/// Drops keys older than `before` (housekeeping; keys are honoured for a day).
-pub fn purge(conn: &mut DbConn, before: Timestamp) -> Result<usize> {
-    diesel::delete(
-        idempotency_keys::table.filter(idempotency_keys::created_at.lt(to_naive(before))),
-    )
-    .execute(conn)
-    .map_err(errors::db)
-}
