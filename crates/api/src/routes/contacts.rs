@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use clientele_crm::contacts::{self as uc, ContactPage, ListQuery};
 use clientele_crm::idempotency::Created;
 use clientele_domain::contact::{
-    allowed_actions, Contact, ContactInput, ContactPatch, ContactStatus, CustomerType, SortBy,
-    SortOrder, Stage, StageAction, Tier,
+    allowed_actions, parse_tags, Contact, ContactInput, ContactPatch, ContactStatus, CustomerType,
+    SortBy, SortOrder, Stage, StageAction, Tier,
 };
 use clientele_persistence::contacts::{After, Filter};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -481,10 +481,8 @@ pub async fn list_contacts(
 ) -> ApiResult<HttpResponse> {
     let project_id = path_id(&pid, "pid")?;
     let q: ListContactsQuery = parse_query(&req, &["tag"])?;
-    let tags = query_values(&req, "tag")
-        .iter()
-        .map(|t| t.trim().to_lowercase())
-        .collect();
+    // The same normalization as stored tags, so that `VIP` finds `vip`.
+    let tags = parse_tags(&query_values(&req, "tag"), "tag")?;
     let sort_by = choice(q.sort_by.as_deref(), "sort_by", SortBy::parse_field)?.unwrap_or_default();
     let sort_order = choice(
         q.sort_order.as_deref(),
