@@ -48,7 +48,7 @@ impl DatabaseKind {
 #[command(name = "clientele-bench", version, about = ABOUT, long_about = LONG_ABOUT)]
 pub struct Args {
     /// Scenarios to run, comma-separated; default all. The ceiling (health) always runs
-    /// first; login-flood also runs get-customer, its baseline.
+    /// first; login-flood also runs get-contact, its baseline.
     #[arg(long, value_enum, value_delimiter = ',', value_name = "LIST")]
     pub scenarios: Vec<ScenarioId>,
 
@@ -108,7 +108,18 @@ pub struct Args {
     #[arg(long, value_name = "PID", requires = "url")]
     pub server_pid: Option<u32>,
 
-    /// Connections of login-flood that sign in; the others read the customer.
+    /// Contacts seeded into the tenant's project before the load (through the
+    /// persistence layer, with tags, addresses and orders); a second project and two
+    /// other tenants get a tenth each. The contact scenarios need at least 1,000.
+    #[arg(long, default_value_t = 1_000_000, value_name = "N", value_parser = clap::value_parser!(u64).range(0..=20_000_000))]
+    pub contacts: u64,
+
+    /// With --url: the running server's database, where the contacts are seeded (the
+    /// tool writes to it directly). Without it no contacts are seeded.
+    #[arg(long, value_name = "URL", requires = "url")]
+    pub database_url: Option<String>,
+
+    /// Connections of login-flood that sign in; the others read contacts.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
     pub flood_connections: u16,
 
@@ -146,10 +157,50 @@ impl Args {
         if let Some(url) = &self.url {
             parse_base_url(url)?;
         }
+        if let Some(db) = &self.database_url {
+            check_database_url(db)?;
+        }
+        let wants_contacts = ScenarioId::resolve(&self.scenarios)
+            .iter()
+            .any(|s| s.needs_contacts());
+        if wants_contacts && self.seeds_contacts() < MIN_CONTACTS {
+            return Err(format!(
+                "the contact scenarios need at least {MIN_CONTACTS} seeded contacts: give \
+                 --contacts N{}, or choose scenarios without contacts (--scenarios)",
+                if self.url.is_some() {
+                    " and --database-url"
+                } else {
+                    ""
+                }
+            ));
+        }
         if self.url.is_none() && self.database == DatabaseKind::Postgres {
             check_postgres_url(&self.postgres_url)?;
         }
         Ok(())
+    }
+}
+
+/// Fewest contacts the contact scenarios run on (a sample of reads, one contact per
+/// writing connection, a deep page).
+pub const MIN_CONTACTS: u64 = 1_000;
+
+impl Args {
+    /// Contacts this run seeds: none against a running server whose database is unknown.
+    pub fn seeds_contacts(&self) -> u64 {
+        if self.url.is_some() && self.database_url.is_none() {
+            0
+        } else {
+            self.contacts
+        }
+    }
+}
+
+/// A database the tool may write to: SQLite, or PostgreSQL on loopback.
+fn check_database_url(raw: &str) -> Result<(), String> {
+    match clientele_persistence::DatabaseUrl::parse(raw)? {
+        clientele_persistence::DatabaseUrl::Sqlite(_) => Ok(()),
+        clientele_persistence::DatabaseUrl::Postgres(_) => check_postgres_url(raw),
     }
 }
 
@@ -431,6 +482,37 @@ mod tests {
         a.validate().unwrap();
 
         assert!(Args::try_parse_from(["clientele-bench", "--scenarios", "nope"]).is_err());
+
+        // Contact scenarios need contacts; a running server's only with its database.
+        let a = Args::try_parse_from(["clientele-bench", "--contacts", "10"]).unwrap();
+        assert!(a.validate().unwrap_err().contains("at least 1000"));
+        let a =
+            Args::try_parse_from(["clientele-bench", "--contacts", "0", "--scenarios", "login"])
+                .unwrap();
+        a.validate().unwrap();
+        let a = Args::try_parse_from([
+            "clientele-bench",
+            "--url",
+            "http://127.0.0.1:8080",
+            "--scenarios",
+            "get-contact",
+        ])
+        .unwrap();
+        assert_eq!(a.seeds_contacts(), 0);
+        assert!(a.validate().unwrap_err().contains("--database-url"));
+        let a = Args::try_parse_from([
+            "clientele-bench",
+            "--url",
+            "http://127.0.0.1:8080",
+            "--database-url",
+            "postgres://postgres@10.0.0.1/x",
+        ])
+        .unwrap();
+        assert!(
+            a.validate().unwrap_err().contains("loopback"),
+            "{:?}",
+            a.validate()
+        );
         assert!(Args::try_parse_from(["clientele-bench", "--connections", "0"]).is_err());
         // A running server cannot also be told which database to start.
         assert!(Args::try_parse_from([

@@ -2,6 +2,7 @@
 //! latency, errors and memory per scenario, each also as a ratio to the same server's
 //! /health (the ceiling). See `--help` and BENCHMARKS.md.
 
+mod bulk;
 mod cli;
 mod cpu;
 mod http;
@@ -78,6 +79,13 @@ fn run(args: &Args) -> Result<(), String> {
         .block_on(seed::tenant(&mut setup, connections))
         .map_err(|e| format!("set-up failed: {e}"))?;
 
+    let seeding = match seed_database_url(args, &target) {
+        Some(url) if args.seeds_contacts() > 0 => {
+            Some(seed_contacts(args, &rt, &mut setup, &mut fixture, &url)?)
+        }
+        _ => None,
+    };
+
     let cfg = LoadConfig {
         addr: target.base.addr,
         warmup: args.warmup,
@@ -94,7 +102,7 @@ fn run(args: &Args) -> Result<(), String> {
             host: target.base.host.clone(),
             connections,
             flood_connections: usize::from(args.flood_connections),
-        });
+        })?;
         eprintln!(
             "{}: {} connections, {:?} warm-up + {:?}...",
             id.name(),
@@ -170,6 +178,7 @@ fn run(args: &Args) -> Result<(), String> {
             customer_id: fixture.customer_id.clone(),
             project_id: fixture.project_id.clone(),
         },
+        seeding,
         ceiling_rps: ceiling,
         login_flood: report::flood_check(&results),
         scenarios: results,
@@ -183,6 +192,76 @@ fn run(args: &Args) -> Result<(), String> {
     // Stop the server (and drop its database) before saying we are done.
     target.managed.take();
     Ok(())
+}
+
+/// Where contacts are seeded: the started server's database, or --database-url.
+fn seed_database_url(args: &Args, target: &Target) -> Option<String> {
+    match &target.managed {
+        Some(m) => Some(m.database_url.clone()),
+        None => args.database_url.clone(),
+    }
+}
+
+/// Stage 2 and 3 of the set-up: contacts in bulk into the fixture's project (and a tenth
+/// as many into each of three other projects), then what the scenarios read.
+fn seed_contacts(
+    args: &Args,
+    rt: &tokio::runtime::Runtime,
+    setup: &mut Setup,
+    fixture: &mut seed::Fixture,
+    database_url: &str,
+) -> Result<report::Seeding, String> {
+    let count = args.seeds_contacts();
+    let others = rt.block_on(seed::other_projects(setup, fixture))?;
+    let id = |s: &str| {
+        uuid::Uuid::parse_str(s).map_err(|_| format!("the server returned a bad id `{s}`"))
+    };
+    let mut targets = vec![bulk::Target {
+        customer_id: id(&fixture.customer_id)?,
+        project_id: id(&fixture.project_id)?,
+        count,
+        label: format!("p0-{}", fixture.run_tag),
+    }];
+    for (k, (customer, project)) in others.iter().enumerate() {
+        targets.push(bulk::Target {
+            customer_id: id(customer)?,
+            project_id: id(project)?,
+            count: count / 10,
+            label: format!("p{}-{}", k + 1, fixture.run_tag),
+        });
+    }
+    let total: u64 = targets.iter().map(|t| t.count).sum();
+    eprintln!(
+        "seeding {total} contacts ({count} in the measured project, the rest in {} others) \
+         through the persistence layer...",
+        others.len()
+    );
+    let (report, seeded) = bulk::seed(database_url, &targets, clientele_domain::time::now())?;
+    eprintln!(
+        "seeded {} contacts, {} tags, {} addresses, {} orders in {:.1}s: {:.0} contacts/s, \
+         {:.0} rows/s",
+        report.contacts,
+        report.tags,
+        report.addresses,
+        report.orders,
+        report.seconds,
+        report.contacts_per_sec,
+        report.rows_per_sec
+    );
+    rt.block_on(fixture.renew_token(setup))?;
+    let set = rt.block_on(seed::contact_set(
+        setup,
+        fixture,
+        &seeded,
+        usize::from(args.connections),
+    ))?;
+    let deep_rows = set.deep_rows;
+    fixture.contacts = Some(set);
+    Ok(report::Seeding {
+        measured_project_contacts: count,
+        deep_page_rows: deep_rows,
+        totals: report,
+    })
 }
 
 fn start_target(args: &Args, rt: &tokio::runtime::Runtime) -> Result<Target, String> {

@@ -20,10 +20,22 @@ pub struct Report {
     pub server: ServerInfo,
     /// The tenant the scenarios ran as (set up by this run).
     pub tenant: Tenant,
+    /// The contacts seeded before the load, and how fast.
+    pub seeding: Option<Seeding>,
     /// Requests/s of `health` in this run: the denominator of every ratio.
     pub ceiling_rps: Option<f64>,
     pub scenarios: Vec<ScenarioResult>,
     pub login_flood: Option<FloodCheck>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Seeding {
+    /// Contacts in the project the contact scenarios run on.
+    pub measured_project_contacts: u64,
+    /// How deep list-deep-page's cursor is.
+    pub deep_page_rows: u64,
+    /// Everything seeded, over all projects.
+    pub totals: crate::bulk::SeedReport,
 }
 
 #[derive(Debug, Serialize)]
@@ -100,7 +112,7 @@ pub struct FloodCheck {
     pub met: bool,
 }
 
-/// Compares get-customer's p99 under the flood with its p99 alone.
+/// Compares get-contact's p99 under the flood with its p99 alone.
 pub fn flood_check(scenarios: &[ScenarioResult]) -> Option<FloodCheck> {
     let p99 = |name: &str| {
         scenarios
@@ -109,7 +121,7 @@ pub fn flood_check(scenarios: &[ScenarioResult]) -> Option<FloodCheck> {
             .and_then(|s| s.lanes.first())
             .and_then(|l| l.p99_us)
     };
-    let baseline = p99("get-customer")?;
+    let baseline = p99("get-contact")?;
     let flood = p99("login-flood")?;
     let ratio = flood as f64 / baseline.max(1) as f64;
     Some(FloodCheck {
@@ -226,7 +238,7 @@ pub fn table(r: &Report) -> String {
     if let Some(f) = &r.login_flood {
         let _ = writeln!(
             out,
-            "\nlogin flood: get-customer p99 {} under the flood vs {} alone = {:.2}x ({} the < {:.0}x target)",
+            "\nlogin flood: get-contact p99 {} under the flood vs {} alone = {:.2}x ({} the < {:.0}x target)",
             format_us(Some(f.flood_p99_us)),
             format_us(Some(f.baseline_p99_us)),
             f.ratio,
@@ -280,11 +292,11 @@ mod tests {
     #[test]
     fn flood_verdict() {
         let check =
-            flood_check(&[result("get-customer", 2, 10), result("login-flood", 3, 10)]).unwrap();
+            flood_check(&[result("get-contact", 2, 10), result("login-flood", 3, 10)]).unwrap();
         assert!(check.met);
         assert!((check.ratio - 1.5).abs() < 0.01, "{}", check.ratio);
         let check =
-            flood_check(&[result("get-customer", 2, 10), result("login-flood", 5, 10)]).unwrap();
+            flood_check(&[result("get-contact", 2, 10), result("login-flood", 5, 10)]).unwrap();
         assert!(!check.met);
         // Without the baseline there is no verdict.
         assert!(flood_check(&[result("login-flood", 5, 10)]).is_none());
@@ -311,7 +323,7 @@ mod tests {
         flood
             .lanes
             .push(login.summary("login", 4, Duration::from_secs(1)));
-        let scenarios = vec![result("get-customer", 2, 10), flood];
+        let scenarios = vec![result("get-contact", 2, 10), flood];
         let report = Report {
             tool: "t".into(),
             unix_time: 0,
@@ -339,12 +351,13 @@ mod tests {
                 customer_id: "c".into(),
                 project_id: "p".into(),
             },
+            seeding: None,
             ceiling_rps: None,
             login_flood: flood_check(&scenarios),
             scenarios,
         };
         let t = table(&report);
-        assert!(t.contains("get-customer"), "{t}");
+        assert!(t.contains("get-contact"), "{t}");
         assert!(t.contains("  + login beside it"), "{t}");
         assert!(t.contains("1.50x (meets the < 2x target)"), "{t}");
         assert!(t.contains("non-2xx by status {503: 1}"), "{t}");

@@ -18,6 +18,22 @@ use crate::seed::Fixture;
 pub enum ScenarioId {
     /// GET /health: the framework ceiling (always run).
     Health,
+    /// GET /api/v1/projects/{pid}/contacts/{id}: contacts spread over the project.
+    GetContact,
+    /// POST /api/v1/projects/{pid}/contacts: a durable insert (contact, tags, event).
+    CreateContact,
+    /// PATCH a contact with If-Match: each connection its own contact and version.
+    UpdateContact,
+    /// GET the first page of contacts (20, newest first).
+    ListFirstPage,
+    /// GET a page 10,000 rows deep by cursor.
+    ListDeepPage,
+    /// GET contacts whose email starts with a `first.last` prefix.
+    SearchEmail,
+    /// POST an order to a contact: order row, statistics and event in one commit.
+    RecordOrder,
+    /// 90% reads (get, list, search), 10% writes (create), interleaved per connection.
+    Mixed,
     /// POST /api/v1/auth/token: sign-in, bound by password hashing.
     Login,
     /// GET /api/v1/customers/{id} with the owner's JWT.
@@ -26,25 +42,53 @@ pub enum ScenarioId {
     EffectiveSettings,
     /// PATCH /api/v1/channels/{cid}/settings: a durable write with one event.
     PatchChannelSettings,
-    /// get-customer while other connections sign in non-stop.
+    /// get-contact while other connections sign in non-stop.
     LoginFlood,
 }
 
 impl ScenarioId {
     /// Every scenario, in the order a run measures them: the ceiling first, reads before
     /// writes, the flood last so its hashing load does not spill into other figures.
-    pub const ALL: [ScenarioId; 6] = [
+    pub const ALL: [ScenarioId; 14] = [
         ScenarioId::Health,
+        ScenarioId::GetContact,
         ScenarioId::GetCustomer,
         ScenarioId::EffectiveSettings,
+        ScenarioId::ListFirstPage,
+        ScenarioId::ListDeepPage,
+        ScenarioId::SearchEmail,
+        ScenarioId::CreateContact,
+        ScenarioId::UpdateContact,
+        ScenarioId::RecordOrder,
         ScenarioId::PatchChannelSettings,
+        ScenarioId::Mixed,
         ScenarioId::Login,
         ScenarioId::LoginFlood,
     ];
 
+    /// Whether the scenario reads or writes seeded contacts.
+    pub fn needs_contacts(self) -> bool {
+        !matches!(
+            self,
+            ScenarioId::Health
+                | ScenarioId::GetCustomer
+                | ScenarioId::EffectiveSettings
+                | ScenarioId::PatchChannelSettings
+                | ScenarioId::Login
+        )
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             ScenarioId::Health => "health",
+            ScenarioId::GetContact => "get-contact",
+            ScenarioId::CreateContact => "create-contact",
+            ScenarioId::UpdateContact => "update-contact",
+            ScenarioId::ListFirstPage => "list-first-page",
+            ScenarioId::ListDeepPage => "list-deep-page",
+            ScenarioId::SearchEmail => "search-email",
+            ScenarioId::RecordOrder => "record-order",
+            ScenarioId::Mixed => "mixed",
             ScenarioId::Login => "login",
             ScenarioId::GetCustomer => "get-customer",
             ScenarioId::EffectiveSettings => "effective-settings",
@@ -60,13 +104,14 @@ impl ScenarioId {
             selected.is_empty()
                 || s == ScenarioId::Health
                 || selected.contains(&s)
-                || (s == ScenarioId::GetCustomer && selected.contains(&ScenarioId::LoginFlood))
+                || (s == ScenarioId::GetContact && selected.contains(&ScenarioId::LoginFlood))
         };
         ScenarioId::ALL.into_iter().filter(|s| wanted(*s)).collect()
     }
 
-    /// The lanes of this scenario at `connections` connections in all.
-    pub fn plan(self, p: &PlanInput) -> Vec<Lane> {
+    /// The lanes of this scenario at `connections` connections in all, or why it cannot
+    /// run (a contact scenario without seeded contacts).
+    pub fn plan(self, p: &PlanInput) -> Result<Vec<Lane>, String> {
         let f = p.fixture;
         let host = p.host.as_str();
         let bearer = format!("Bearer {}", f.owner_token);
@@ -79,13 +124,20 @@ impl ScenarioId {
                 None,
             )
         };
+        if self.needs_contacts() && f.contacts.is_none() {
+            return Err(format!(
+                "{} needs seeded contacts (--contacts)",
+                self.name()
+            ));
+        }
+        let contact_reqs = || ContactRequests::new(f, host);
         let lane =
             |name: &str, connections: usize, requests: Arc<dyn crate::load::RequestGen>| Lane {
                 name: name.to_string(),
                 connections,
                 requests,
             };
-        match self {
+        Ok(match self {
             ScenarioId::Health => vec![lane(
                 "health",
                 p.connections,
@@ -131,16 +183,225 @@ impl ScenarioId {
             ScenarioId::Login => vec![lane("login", p.connections, login_requests(f, host))],
             ScenarioId::LoginFlood => {
                 let flood = p.flood_connections.min(p.connections.saturating_sub(1));
+                let c = contact_reqs()?;
                 vec![
                     lane(
-                        "get-customer",
+                        "get-contact",
                         p.connections - flood,
-                        Arc::new(Fixed(get(&format!("/api/v1/customers/{}", f.customer_id)))),
+                        Arc::new(move |conn: usize, seq: u64, out: &mut Vec<u8>| {
+                            c.get(conn, seq, out)
+                        }),
                     ),
                     lane("login", flood, login_requests(f, host)),
                 ]
             }
+            ScenarioId::GetContact => {
+                let c = contact_reqs()?;
+                vec![lane(
+                    "get-contact",
+                    p.connections,
+                    Arc::new(move |conn: usize, seq: u64, out: &mut Vec<u8>| c.get(conn, seq, out)),
+                )]
+            }
+            ScenarioId::ListFirstPage => {
+                let c = contact_reqs()?;
+                vec![lane(
+                    "list-first-page",
+                    p.connections,
+                    Arc::new(Fixed(c.list_first_page())),
+                )]
+            }
+            ScenarioId::ListDeepPage => {
+                let c = contact_reqs()?;
+                vec![lane(
+                    "list-deep-page",
+                    p.connections,
+                    Arc::new(Fixed(c.list_deep_page())),
+                )]
+            }
+            ScenarioId::SearchEmail => {
+                let c = contact_reqs()?;
+                vec![lane(
+                    "search-email",
+                    p.connections,
+                    Arc::new(move |conn: usize, seq: u64, out: &mut Vec<u8>| {
+                        c.search(conn, seq, out)
+                    }),
+                )]
+            }
+            ScenarioId::CreateContact => {
+                let c = contact_reqs()?;
+                vec![lane(
+                    "create-contact",
+                    p.connections,
+                    Arc::new(move |conn: usize, seq: u64, out: &mut Vec<u8>| {
+                        c.create("c", conn, seq, out)
+                    }),
+                )]
+            }
+            ScenarioId::UpdateContact => {
+                let c = contact_reqs()?;
+                vec![lane(
+                    "update-contact",
+                    p.connections,
+                    Arc::new(move |conn: usize, seq: u64, out: &mut Vec<u8>| {
+                        c.update(conn, seq, out)
+                    }),
+                )]
+            }
+            ScenarioId::RecordOrder => {
+                let c = contact_reqs()?;
+                vec![lane(
+                    "record-order",
+                    p.connections,
+                    Arc::new(move |conn: usize, seq: u64, out: &mut Vec<u8>| {
+                        c.order(conn, seq, out)
+                    }),
+                )]
+            }
+            ScenarioId::Mixed => {
+                let c = contact_reqs()?;
+                let first = c.list_first_page();
+                vec![lane(
+                    "mixed",
+                    p.connections,
+                    Arc::new(move |conn: usize, seq: u64, out: &mut Vec<u8>| {
+                        // Nine reads, then one write, on every connection.
+                        match seq % 10 {
+                            6 => out.extend_from_slice(&first),
+                            7 => c.search(conn, seq / 10, out),
+                            9 => c.create("m", conn, seq / 10, out),
+                            _ => c.get(conn, seq, out),
+                        }
+                    }),
+                )]
+            }
+        })
+    }
+}
+
+/// The requests of the contact scenarios, over the fixture's seeded contacts.
+struct ContactRequests {
+    host: String,
+    bearer: String,
+    base: String,
+    set: crate::seed::ContactSet,
+    run_tag: String,
+}
+
+impl ContactRequests {
+    fn new(f: &Fixture, host: &str) -> Result<ContactRequests, String> {
+        Ok(ContactRequests {
+            host: host.to_string(),
+            bearer: format!("Bearer {}", f.owner_token),
+            base: format!("/api/v1/projects/{}/contacts", f.project_id),
+            set: f.contacts.clone().ok_or("no seeded contacts")?,
+            run_tag: f.run_tag.clone(),
+        })
+    }
+
+    fn send(
+        &self,
+        method: &str,
+        path: &str,
+        extra: &[(&str, &str)],
+        body: Option<&[u8]>,
+        out: &mut Vec<u8>,
+    ) {
+        let mut headers = vec![
+            ("Authorization", self.bearer.as_str()),
+            ("Accept", "application/json"),
+        ];
+        if body.is_some() {
+            headers.push(("Content-Type", "application/json"));
         }
+        headers.extend_from_slice(extra);
+        out.extend_from_slice(&build_request(method, path, &self.host, &headers, body));
+    }
+
+    /// Contacts spread over the project; connections start at different places so they
+    /// do not read the same rows in step.
+    fn get(&self, conn: usize, seq: u64, out: &mut Vec<u8>) {
+        let ids = &self.set.read_ids;
+        let i = (conn as u64 * 7_919 + seq * 31) as usize % ids.len();
+        self.send("GET", &format!("{}/{}", self.base, ids[i]), &[], None, out);
+    }
+
+    fn list_first_page(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.send(
+            "GET",
+            &format!("{}?limit=20", self.base),
+            &[],
+            None,
+            &mut out,
+        );
+        out
+    }
+
+    fn list_deep_page(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        let path = format!("{}?limit=20&cursor={}", self.base, self.set.deep_cursor);
+        self.send("GET", &path, &[], None, &mut out);
+        out
+    }
+
+    fn search(&self, conn: usize, seq: u64, out: &mut Vec<u8>) {
+        let prefixes = &self.set.search_prefixes;
+        let prefix = &prefixes[(conn + seq as usize) % prefixes.len()];
+        self.send(
+            "GET",
+            &format!("{}?search={prefix}&limit=20", self.base),
+            &[],
+            None,
+            out,
+        );
+    }
+
+    /// A new contact with an email no other request of any run uses.
+    fn create(&self, kind: &str, conn: usize, seq: u64, out: &mut Vec<u8>) {
+        let body = json!({
+            "first_name": "Bench",
+            "last_name": format!("Writer {conn}"),
+            "email": format!("{kind}{conn}.{seq}.{}@new.bench.example.com", self.run_tag),
+            "phone": "+49 30 1234567",
+            "tags": ["bench", "new"],
+            "source": "website",
+        })
+        .to_string();
+        self.send("POST", &self.base, &[], Some(body.as_bytes()), out);
+    }
+
+    /// The connection's own contact, whose version is 1 + the updates it has had.
+    fn update(&self, conn: usize, seq: u64, out: &mut Vec<u8>) {
+        let id = &self.set.update_ids[conn % self.set.update_ids.len()];
+        let tier = ["free", "basic", "pro", "enterprise"][seq as usize % 4];
+        let body = json!({"tier": tier, "custom_attributes": {"bench_seq": seq}}).to_string();
+        let if_match = format!("\"{}\"", seq + 1);
+        self.send(
+            "PATCH",
+            &format!("{}/{id}", self.base),
+            &[("If-Match", &if_match)],
+            Some(body.as_bytes()),
+            out,
+        );
+    }
+
+    fn order(&self, conn: usize, seq: u64, out: &mut Vec<u8>) {
+        let id = &self.set.order_ids[conn % self.set.order_ids.len()];
+        let body = json!({
+            "order_id": format!("bench-{}-{conn}-{seq}", self.run_tag),
+            "amount": 1_999 + (seq % 100) as i64,
+            "currency": "EUR",
+        })
+        .to_string();
+        self.send(
+            "POST",
+            &format!("{}/{id}/orders", self.base),
+            &[],
+            Some(body.as_bytes()),
+            out,
+        );
     }
 }
 
@@ -198,6 +459,15 @@ mod tests {
                     password: "p1".into(),
                 },
             ],
+            contacts: Some(crate::seed::ContactSet {
+                read_ids: vec!["r0".into(), "r1".into(), "r2".into()],
+                update_ids: (0..8).map(|i| format!("u{i}")).collect(),
+                order_ids: (0..8).map(|i| format!("o{i}")).collect(),
+                search_prefixes: vec!["anna.weber".into(), "ben.koch".into()],
+                deep_cursor: "CUR".into(),
+                deep_rows: 500,
+            }),
+            run_tag: "run1".into(),
         }
     }
 
@@ -214,7 +484,7 @@ mod tests {
         assert_eq!(ScenarioId::resolve(&[Login]), vec![Health, Login]);
         assert_eq!(
             ScenarioId::resolve(&[LoginFlood, Health, LoginFlood]),
-            vec![Health, GetCustomer, LoginFlood]
+            vec![Health, GetContact, LoginFlood]
         );
         // Names on the command line are the report's names.
         for s in ScenarioId::ALL {
@@ -231,7 +501,7 @@ mod tests {
             connections: 8,
             flood_connections: 3,
         };
-        let lanes = ScenarioId::GetCustomer.plan(&input);
+        let lanes = ScenarioId::GetCustomer.plan(&input).unwrap();
         assert_eq!(lanes.len(), 1);
         let r = request(&lanes[0], 0, 0);
         assert!(
@@ -240,7 +510,7 @@ mod tests {
         );
         assert!(r.contains("Authorization: Bearer tok\r\n"));
 
-        let lanes = ScenarioId::PatchChannelSettings.plan(&input);
+        let lanes = ScenarioId::PatchChannelSettings.plan(&input).unwrap();
         let a = request(&lanes[0], 0, 5);
         let b = request(&lanes[0], 1, 6);
         let c = request(&lanes[0], 2, 7);
@@ -250,13 +520,13 @@ mod tests {
         assert!(a.ends_with("{\"session_timeout\":6}"), "{a}");
         assert!(a.contains("Content-Length: 21\r\n"), "{a}");
 
-        let lanes = ScenarioId::LoginFlood.plan(&input);
+        let lanes = ScenarioId::LoginFlood.plan(&input).unwrap();
         assert_eq!(
             lanes
                 .iter()
                 .map(|l| (l.name.as_str(), l.connections))
                 .collect::<Vec<_>>(),
-            vec![("get-customer", 5), ("login", 3)]
+            vec![("get-contact", 5), ("login", 3)]
         );
         let login0 = request(&lanes[1], 0, 0);
         let login1 = request(&lanes[1], 1, 0);
@@ -267,5 +537,71 @@ mod tests {
         );
         assert!(login1.contains("m1@x.com"));
         assert!(!login0.contains("Authorization"));
+    }
+
+    #[test]
+    fn contact_scenarios_send_what_they_claim() {
+        let mut f = fixture();
+        let input = PlanInput {
+            fixture: &f,
+            host: "h".into(),
+            connections: 8,
+            flood_connections: 3,
+        };
+        let one = |id: ScenarioId, conn: usize, seq: u64| {
+            let lanes = id.plan(&input).unwrap();
+            assert_eq!(lanes.len(), 1);
+            request(&lanes[0], conn, seq)
+        };
+        let get = one(ScenarioId::GetContact, 1, 0);
+        assert!(
+            get.starts_with("GET /api/v1/projects/p1/contacts/r"),
+            "{get}"
+        );
+        assert!(get.contains("Authorization: Bearer tok\r\n"));
+
+        // Updates chain the connection's own contact's versions: 1, 2, 3...
+        let u0 = one(ScenarioId::UpdateContact, 3, 0);
+        let u1 = one(ScenarioId::UpdateContact, 3, 1);
+        assert!(
+            u0.starts_with("PATCH /api/v1/projects/p1/contacts/u3 "),
+            "{u0}"
+        );
+        assert!(u0.contains("If-Match: \"1\"\r\n"), "{u0}");
+        assert!(u1.contains("If-Match: \"2\"\r\n"), "{u1}");
+
+        // Writes never repeat an email or order id across connections or requests.
+        let c1 = one(ScenarioId::CreateContact, 0, 1);
+        let c2 = one(ScenarioId::CreateContact, 1, 0);
+        assert!(c1.starts_with("POST /api/v1/projects/p1/contacts "), "{c1}");
+        assert!(c1.contains("c0.1.run1@"), "{c1}");
+        assert!(c2.contains("c1.0.run1@"), "{c2}");
+        let o = one(ScenarioId::RecordOrder, 2, 9);
+        assert!(
+            o.starts_with("POST /api/v1/projects/p1/contacts/o2/orders "),
+            "{o}"
+        );
+        assert!(o.contains("\"order_id\":\"bench-run1-2-9\""), "{o}");
+
+        let deep = one(ScenarioId::ListDeepPage, 0, 0);
+        assert!(deep.starts_with("GET /api/v1/projects/p1/contacts?limit=20&cursor=CUR "));
+        let search = one(ScenarioId::SearchEmail, 0, 1);
+        assert!(search.starts_with("GET /api/v1/projects/p1/contacts?search=ben.koch&limit=20 "));
+
+        // Mixed: one write in ten.
+        let writes = (0..100)
+            .filter(|seq| one(ScenarioId::Mixed, 0, *seq).starts_with("POST "))
+            .count();
+        assert_eq!(writes, 10);
+
+        f.contacts = None;
+        let input = PlanInput {
+            fixture: &f,
+            host: "h".into(),
+            connections: 8,
+            flood_connections: 3,
+        };
+        let err = ScenarioId::GetContact.plan(&input).err().unwrap();
+        assert!(err.contains("--contacts"), "{err}");
     }
 }

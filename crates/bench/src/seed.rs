@@ -6,10 +6,11 @@
 //! scenarios. Few rows, so the API's own routes are fast enough and exercise the same
 //! code the benchmark then measures.
 //!
-//! Stage 2, bulk data (contacts, to come): large volumes (1,000,000 contacts with tags,
-//! addresses and orders) go straight through the persistence layer
-//! (`clientele_persistence::contacts`) into the server's database, into the fixture's
-//! customer and project, and report their own rate. See the note at the end.
+//! Stage 2, bulk data ([`crate::bulk`]): large volumes (1,000,000 contacts with tags,
+//! addresses and orders) go straight through the persistence layer into the server's
+//! database, into the fixture's project and a few other projects and tenants, and report
+//! their own rate. Stage 3, [`contact_set`]: over HTTP again, what the contact scenarios
+//! read (a cursor 10,000 rows deep, as a client would reach it).
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -44,8 +45,29 @@ pub struct Fixture {
     pub owner_token: String,
     /// Plain members who only sign in.
     pub members: Vec<Credentials>,
-    // Contacts: a `contacts: Option<ContactSet>` (ids to read, a project with a known
-    // row count, cursors for deep pages) filled by the bulk stage goes here.
+    /// Filled by the bulk stage.
+    pub contacts: Option<ContactSet>,
+    /// Unique per run: keeps the emails and order ids of the write scenarios apart from
+    /// those of earlier runs against the same server.
+    pub run_tag: String,
+}
+
+/// What the contact scenarios need to know about the seeded contacts of the fixture's
+/// project.
+#[derive(Debug, Clone)]
+pub struct ContactSet {
+    /// Contacts spread over the whole project, read by get-contact and mixed.
+    pub read_ids: Vec<String>,
+    /// One contact per connection, at version 1, for update-contact (a connection's
+    /// n-th update sends `If-Match: "n+1"`).
+    pub update_ids: Vec<String>,
+    /// One contact per connection for record-order.
+    pub order_ids: Vec<String>,
+    /// `first.last` email prefixes, each matching hundreds of contacts.
+    pub search_prefixes: Vec<String>,
+    /// The `next_cursor` after `deep_rows` rows of the default order (newest first).
+    pub deep_cursor: String,
+    pub deep_rows: u64,
 }
 
 /// Set-up requests over one keep-alive connection.
@@ -231,6 +253,112 @@ pub async fn tenant(setup: &mut Setup, channels: usize) -> Result<Fixture, Strin
         owner,
         owner_token: token,
         members,
+        contacts: None,
+        run_tag: tag.to_string(),
+    })
+}
+
+/// The other places contacts are seeded into, so that the fixture's project is not the
+/// only data in the database: a second project of the fixture's tenant and the default
+/// projects of two more tenants (signed up over HTTP). Returns (customer, project) ids.
+pub async fn other_projects(
+    setup: &mut Setup,
+    fixture: &Fixture,
+) -> Result<Vec<(String, String)>, String> {
+    let t = Some(fixture.owner_token.as_str());
+    let p = setup
+        .json(
+            "POST",
+            &format!("/api/v1/customers/{}/projects", fixture.customer_id),
+            t,
+            Some(&json!({"name": "Bench second project", "slug": "bench-second"})),
+            201,
+        )
+        .await
+        .map_err(|e| format!("second project: {e}"))?;
+    let mut out = vec![(
+        fixture.customer_id.clone(),
+        field(&p, "/id", "create project")?,
+    )];
+    for k in 0..2 {
+        let signed_up = setup
+            .json(
+                "POST",
+                "/api/v1/signup",
+                None,
+                Some(&json!({
+                    "organization_name": format!("Bench neighbour {k} {}", fixture.run_tag),
+                    "email": format!("neighbour{k}-{}@bench.example.com", fixture.run_tag),
+                    "password": format!("bench neighbour password {k} {}", fixture.run_tag),
+                })),
+                201,
+            )
+            .await
+            .map_err(|e| format!("sign-up of another tenant: {e}"))?;
+        out.push((
+            field(&signed_up, "/customer/id", "sign-up")?,
+            field(&signed_up, "/project/id", "sign-up")?,
+        ));
+    }
+    Ok(out)
+}
+
+/// How deep the deep-page scenario reads (or half the project, when smaller).
+pub const DEEP_ROWS: u64 = 10_000;
+
+/// Stage 3: from the seeded sample of ids, the sets the scenarios use, and a cursor
+/// `DEEP_ROWS` deep reached page by page as a client would.
+pub async fn contact_set(
+    setup: &mut Setup,
+    fixture: &Fixture,
+    seeded: &crate::bulk::Seeded,
+    connections: usize,
+) -> Result<ContactSet, String> {
+    let ids: Vec<String> = seeded.sample.iter().map(|u| u.to_string()).collect();
+    // Writers take their own contacts from the end of the sample, readers the rest.
+    if ids.len() < 2 * connections + 16 {
+        return Err(format!(
+            "{} contacts are too few for {connections} connections: seed more (--contacts)",
+            seeded.count
+        ));
+    }
+    let (read, writers) = ids.split_at(ids.len() - 2 * connections);
+    let (update_ids, order_ids) = writers.split_at(connections);
+    let mut search_prefixes: Vec<String> = (0..256u64)
+        .map(|k| {
+            let email = crate::bulk::email(&seeded.label, k * 7_919 % seeded.count.max(1));
+            let mut parts = email.splitn(3, '.');
+            format!(
+                "{}.{}",
+                parts.next().unwrap_or_default(),
+                parts.next().unwrap_or_default()
+            )
+        })
+        .collect();
+    search_prefixes.dedup();
+
+    let deep_rows = DEEP_ROWS.min(seeded.count / 2).max(100);
+    let t = Some(fixture.owner_token.as_str());
+    let base = format!("/api/v1/projects/{}/contacts?limit=100", fixture.project_id);
+    let mut cursor: Option<String> = None;
+    for page in 0..deep_rows / 100 {
+        let path = match &cursor {
+            Some(c) => format!("{base}&cursor={c}"),
+            None => base.clone(),
+        };
+        let v = setup
+            .json("GET", &path, t, None, 200)
+            .await
+            .map_err(|e| format!("walking to the deep page: {e}"))?;
+        cursor = Some(field(&v, "/next_cursor", &format!("contacts page {page}"))?);
+    }
+    Ok(ContactSet {
+        read_ids: read.to_vec(),
+        update_ids: update_ids.to_vec(),
+        order_ids: order_ids.to_vec(),
+        search_prefixes,
+        deep_cursor: cursor.ok_or("no deep cursor")?,
+        deep_rows,
     })
 }
 
@@ -251,11 +379,3 @@ impl Fixture {
         Ok(())
     }
 }
-
-// Stage 2, bulk data through the persistence layer (contacts are not built yet). It goes
-// here as `pub fn contacts(database_url: &str, fixture: &mut Fixture, count: u64)
-// -> Result<SeedReport, String>`: open `clientele_persistence::Db` on the server's
-// database (managed mode knows the URL; with --url it needs --database-url as well),
-// insert in large batched transactions into `fixture.customer_id` / `project_id`, store
-// the ids and cursors the contact scenarios read in `Fixture`, and report rows/s. main.rs
-// calls it right after `tenant`, before the ceiling is measured.

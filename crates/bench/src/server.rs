@@ -33,6 +33,8 @@ pub struct ManagedServer {
     pub addr: SocketAddr,
     /// The database, password redacted, for the report.
     pub database: String,
+    /// The database as the server opens it, for seeding; never printed.
+    pub database_url: String,
     pub log_path: PathBuf,
     // Dropped after the child is stopped (fields drop after `Drop::drop`).
     _pg: Option<PgDatabase>,
@@ -103,6 +105,7 @@ impl ManagedServer {
             child,
             addr,
             database: shown,
+            database_url: url,
             log_path,
             _pg: pg,
             _dir: dir_guard,

@@ -173,14 +173,24 @@ impl From<diesel::result::Error> for TxError {
     }
 }
 
-/// Runs `f` in a transaction (a savepoint when one is already open).
-pub(crate) fn transaction<T>(
-    conn: &mut DbConn,
-    f: impl FnOnce(&mut DbConn) -> Result<T>,
-) -> Result<T> {
+/// Runs `f` in a transaction (a savepoint when one is already open): for bulk callers
+/// holding their own connection; request paths go through [`Db::write`].
+pub fn transaction<T>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
     conn.transaction::<T, TxError, _>(|c| f(c).map_err(TxError::App))
         .map_err(|e| match e {
             TxError::App(e) => e,
             TxError::Db(e) => crate::errors::db(e),
         })
+}
+
+/// Refreshes the query planner's statistics of every table: for bulk writers after a
+/// large import, so that plans are chosen on the data as it now is. SQLite samples
+/// (`analysis_limit`), so this stays quick at millions of rows.
+pub fn refresh_statistics(conn: &mut DbConn) -> Result<()> {
+    use diesel::connection::SimpleConnection;
+    let sql = match conn {
+        DbConn::Sqlite(_) => "PRAGMA analysis_limit = 1000; ANALYZE;",
+        DbConn::Pg(_) => "ANALYZE;",
+    };
+    conn.batch_execute(sql).map_err(crate::errors::db)
 }

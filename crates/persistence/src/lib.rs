@@ -6,6 +6,19 @@
 //! functions over `&mut DbConn` so that a use case can compose several in one
 //! transaction.
 
+/// A multi-row INSERT of `$rows` into `$table`, as one statement. Diesel's
+/// multi-backend connection cannot express batch inserts (it would need the two
+/// backends' `DEFAULT` keyword rules to agree), so the statement is built for the
+/// concrete connection; the rows and the SQL are the same on both.
+macro_rules! insert_rows {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        match $conn {
+            $crate::conn::DbConn::Sqlite(c) => diesel::insert_into($table).values($rows).execute(c),
+            $crate::conn::DbConn::Pg(c) => diesel::insert_into($table).values($rows).execute(c),
+        }
+    };
+}
+
 pub mod api_keys;
 pub mod billing_accounts;
 pub mod channels;
