@@ -269,7 +269,7 @@ fn build_batch(t: &Target, start: u64, n: u64, now: Timestamp) -> Result<Batch, 
             tier: Some(tier.into()),
             source: Some(["website", "referral", "event", "import"][(r >> 24) as usize % 4].into()),
             tags: Some(tags),
-            marketing_opt_in: Some((r >> 32) % 3 == 0),
+            marketing_opt_in: Some((r >> 32).is_multiple_of(3)),
             ..ContactInput::default()
         };
         let mut c = Contact::create(t.project_id, input, created)
