@@ -162,6 +162,8 @@ pub fn lock(conn: &mut DbConn, id: Uuid) -> Result<bool> {
 /// `loaded_version` is the version read in this transaction; a concurrent writer on
 /// PostgreSQL that got there first makes this a conflict instead of a lost update.
 pub fn update(conn: &mut DbConn, customer: &Customer, loaded_version: i64) -> Result<()> {
+    // The status is part of every member's access check.
+    crate::db::note_auth_change();
     let row = CustomerRow::from_domain(customer)?;
     let n = diesel::update(
         customers::table

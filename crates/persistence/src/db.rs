@@ -1,5 +1,7 @@
 //! The database handle used by every use case.
 
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -48,6 +50,29 @@ struct Inner {
     pool: Pool,
     /// SQLite only: the single writer thread.
     writer: Option<Writer>,
+    auth_epoch: Arc<AtomicU64>,
+}
+
+thread_local! {
+    /// Set by a write to what authentication reads (see [`note_auth_change`]) on the
+    /// thread running the transaction; taken once the transaction has ended.
+    static AUTH_CHANGED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Called by repositories that change what an access check reads: a user's token
+/// version, role or existence, a customer's status. The transaction's end then bumps
+/// [`Db::auth_epoch`].
+pub(crate) fn note_auth_change() {
+    AUTH_CHANGED.with(|c| c.set(true));
+}
+
+/// After a transaction has committed (or rolled back) and before its caller is answered:
+/// a change to authentication state moves the epoch, so every cached copy read before
+/// it is stale from now on. A rollback moves it too, which only costs a re-read.
+pub(crate) fn publish_auth_change(epoch: &AtomicU64) {
+    if AUTH_CHANGED.with(|c| c.replace(false)) {
+        epoch.fetch_add(1, Ordering::SeqCst);
+    }
 }
 
 impl Db {
@@ -70,18 +95,25 @@ impl Db {
             .test_on_check_out(false)
             .build(manager)
             .map_err(|e| Error::Unavailable(format!("cannot open the database pool: {e}")))?;
+        let auth_epoch = Arc::new(AtomicU64::new(0));
         let writer = match url.backend() {
             Backend::Sqlite => {
                 let (url, busy) = (url.clone(), options.busy_timeout_ms);
                 Some(Writer::start(
                     Box::new(move || url.connect(busy)),
                     options.max_batch.max(1),
+                    auth_epoch.clone(),
                 )?)
             }
             Backend::Postgres => None,
         };
         Ok(Db {
-            inner: Arc::new(Inner { url, pool, writer }),
+            inner: Arc::new(Inner {
+                url,
+                pool,
+                writer,
+                auth_epoch,
+            }),
         })
     }
 
@@ -91,6 +123,14 @@ impl Db {
 
     pub fn url(&self) -> &DatabaseUrl {
         &self.inner.url
+    }
+
+    /// Moves whenever a committed write of this process changed authentication state
+    /// (token versions, roles, users, customer status). A cache of that state is valid
+    /// while the epoch it was read under is current: read the epoch first, then the
+    /// state, and keep the pair.
+    pub fn auth_epoch(&self) -> u64 {
+        self.inner.auth_epoch.load(Ordering::SeqCst)
     }
 
     /// (connections open, connections idle, max size) for metrics.
@@ -132,9 +172,12 @@ impl Db {
             return writer.submit(f).await;
         }
         let pool = self.inner.pool.clone();
+        let epoch = self.inner.auth_epoch.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = checkout(&pool)?;
-            transaction(&mut conn, f)
+            let result = transaction(&mut conn, f);
+            publish_auth_change(&epoch);
+            result
         })
         .await
         .map_err(|e| Error::Internal(format!("write task failed: {e}")))?

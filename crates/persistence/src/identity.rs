@@ -210,6 +210,7 @@ pub fn record_login_success(conn: &mut DbConn, user_id: Uuid, at: Timestamp) -> 
 
 /// Revokes every access token of the user issued so far.
 pub fn bump_token_version(conn: &mut DbConn, user_id: Uuid) -> Result<i64> {
+    crate::db::note_auth_change();
     diesel::update(users::table.find(user_id.to_string()))
         .set((
             users::token_version.eq(users::token_version + 1),
@@ -352,6 +353,7 @@ pub fn count_owners(conn: &mut DbConn, customer_id: Uuid) -> Result<i64> {
 
 /// Saves a changed user if nobody changed it since `loaded_version` was read.
 pub fn update_user(conn: &mut DbConn, user: &User, loaded_version: i64) -> Result<()> {
+    crate::db::note_auth_change();
     let n = diesel::update(
         users::table
             .filter(users::id.eq(user.id.to_string()))
@@ -373,6 +375,7 @@ pub fn update_user(conn: &mut DbConn, user: &User, loaded_version: i64) -> Resul
 /// Removes a person of this customer; their project roles and refresh tokens go with
 /// them (ON DELETE CASCADE; foreign keys are on for every SQLite connection we open).
 pub fn delete_member(conn: &mut DbConn, customer_id: Uuid, user_id: Uuid) -> Result<bool> {
+    crate::db::note_auth_change();
     let n = diesel::delete(
         users::table
             .filter(users::id.eq(user_id.to_string()))

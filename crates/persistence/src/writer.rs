@@ -7,6 +7,9 @@
 //! savepoint, so one failing job does not undo the others, and no job is answered
 //! before the commit that makes it durable.
 
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
 use clientele_domain::{Error, Result};
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use tokio::sync::{mpsc, oneshot};
@@ -78,12 +81,12 @@ pub(crate) struct Writer {
 pub(crate) type Connect = Box<dyn Fn() -> Result<DbConn> + Send>;
 
 impl Writer {
-    pub fn start(connect: Connect, max_batch: usize) -> Result<Writer> {
+    pub fn start(connect: Connect, max_batch: usize, auth_epoch: Arc<AtomicU64>) -> Result<Writer> {
         let conn = connect()?;
         let (tx, rx) = mpsc::channel(QUEUE);
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run(conn, connect, rx, max_batch))
+            .spawn(move || run(conn, connect, rx, max_batch, &auth_epoch))
             .map_err(|e| Error::Internal(format!("cannot start the writer thread: {e}")))?;
         Ok(Writer { tx })
     }
@@ -109,7 +112,13 @@ impl Writer {
     }
 }
 
-fn run(mut conn: DbConn, connect: Connect, mut rx: mpsc::Receiver<Box<dyn Job>>, max_batch: usize) {
+fn run(
+    mut conn: DbConn,
+    connect: Connect,
+    mut rx: mpsc::Receiver<Box<dyn Job>>,
+    max_batch: usize,
+    auth_epoch: &AtomicU64,
+) {
     let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(max_batch);
     // Ends when every `Db` handle (and so every sender) is dropped.
     while let Some(first) = rx.blocking_recv() {
@@ -120,7 +129,7 @@ fn run(mut conn: DbConn, connect: Connect, mut rx: mpsc::Receiver<Box<dyn Job>>,
                 Err(_) => break,
             }
         }
-        if let Err(e) = commit_batch(&mut conn, &mut batch) {
+        if let Err(e) = commit_batch(&mut conn, &mut batch, auth_epoch) {
             // The connection's transaction state can no longer be trusted: start over
             // on a new one rather than refuse every later write.
             tracing::error!(error = %e, "sqlite writer: batch failed; reopening the connection");
@@ -145,7 +154,11 @@ fn depth(conn: &mut DbConn) -> Option<u32> {
 
 /// Runs one group commit. `Err` means the connection must be replaced; every job has
 /// been answered either way.
-fn commit_batch(conn: &mut DbConn, batch: &mut Vec<Box<dyn Job>>) -> Result<()> {
+fn commit_batch(
+    conn: &mut DbConn,
+    batch: &mut Vec<Box<dyn Job>>,
+    auth_epoch: &AtomicU64,
+) -> Result<()> {
     let DbConn::Sqlite(sqlite) = conn else {
         for job in batch.drain(..) {
             job.fail(Error::Internal("the writer only serves SQLite".into()));
@@ -188,6 +201,7 @@ fn commit_batch(conn: &mut DbConn, batch: &mut Vec<Box<dyn Job>>) -> Result<()> 
         if let DbConn::Sqlite(sqlite) = conn {
             let _ = AnsiTransactionManager::rollback_transaction(sqlite);
         }
+        crate::db::publish_auth_change(auth_epoch);
         for f in finishers {
             f.finish(Err(err_clone(&err)));
         }
@@ -206,6 +220,8 @@ fn commit_batch(conn: &mut DbConn, batch: &mut Vec<Box<dyn Job>>) -> Result<()> 
             Err(err_clone(e))
         }
     };
+    // Before anyone is answered: a caller told "revoked" must find it revoked.
+    crate::db::publish_auth_change(auth_epoch);
     for f in finishers {
         f.finish(match &commit {
             Ok(()) => Ok(()),

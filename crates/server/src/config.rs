@@ -253,6 +253,7 @@ impl Settings {
         Ok(clientele_tenancy::identity::AuthService {
             passwords,
             tokens,
+            states: clientele_tenancy::auth::AuthStates::default(),
             refresh_ttl_secs: a.refresh_token_ttl_secs,
             default_currency: a.default_currency.clone(),
         })

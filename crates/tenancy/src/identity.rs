@@ -16,7 +16,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::auth::password::check_policy;
-use crate::auth::{secrets, Passwords, Tokens};
+use crate::auth::{secrets, AuthStates, Passwords, Tokens};
 
 /// Failures before logins of an account slow down, and before it locks.
 pub const SLOW_AFTER: i32 = 5;
@@ -28,6 +28,8 @@ pub const API_KEY_PREFIX: &str = "clk_";
 pub struct AuthService {
     pub passwords: Passwords,
     pub tokens: Tokens,
+    /// Users' authentication state, remembered between requests.
+    pub states: AuthStates,
     pub refresh_ttl_secs: i64,
     pub default_currency: String,
 }
@@ -407,10 +409,19 @@ async fn resolve(db: &Db, auth: &AuthService, credential: &str) -> Result<Princi
     }
     let claims = auth.tokens.verify(credential)?;
     let user_id = claims.sub;
-    let state = db
-        .read(move |conn| repo::auth_state(conn, user_id))
-        .await?
-        .ok_or_else(|| Error::Unauthorized("the user no longer exists".into()))?;
+    // The epoch before the read: see AuthStates.
+    let epoch = db.auth_epoch();
+    let state = match auth.states.get(user_id, epoch) {
+        Some(state) => state,
+        None => {
+            let state = db
+                .read(move |conn| repo::auth_state(conn, user_id))
+                .await?
+                .ok_or_else(|| Error::Unauthorized("the user no longer exists".into()))?;
+            auth.states.put(user_id, epoch, state.clone());
+            state
+        }
+    };
     if state.token_version != claims.tv {
         return Err(Error::Unauthorized(
             "the access token has been revoked".into(),
