@@ -137,6 +137,13 @@ impl ScenarioId {
                 connections,
                 requests,
             };
+        // One lane of this scenario's name on every connection, each request made by
+        // `write` from the seeded contacts.
+        let contact_lane = |write: fn(&ContactRequests, usize, u64, &mut Vec<u8>)| {
+            let c = contact_reqs()?;
+            let gen = move |conn: usize, seq: u64, out: &mut Vec<u8>| write(&c, conn, seq, out);
+            Ok::<_, String>(vec![lane(self.name(), p.connections, Arc::new(gen))])
+        };
         Ok(match self {
             ScenarioId::Health => vec![lane(
                 "health",
@@ -195,18 +202,11 @@ impl ScenarioId {
                     lane("login", flood, login_requests(f, host)),
                 ]
             }
-            ScenarioId::GetContact => {
-                let c = contact_reqs()?;
-                vec![lane(
-                    "get-contact",
-                    p.connections,
-                    Arc::new(move |conn: usize, seq: u64, out: &mut Vec<u8>| c.get(conn, seq, out)),
-                )]
-            }
+            ScenarioId::GetContact => contact_lane(ContactRequests::get)?,
             ScenarioId::ListFirstPage => {
                 let c = contact_reqs()?;
                 vec![lane(
-                    "list-first-page",
+                    self.name(),
                     p.connections,
                     Arc::new(Fixed(c.list_first_page())),
                 )]
@@ -214,51 +214,17 @@ impl ScenarioId {
             ScenarioId::ListDeepPage => {
                 let c = contact_reqs()?;
                 vec![lane(
-                    "list-deep-page",
+                    self.name(),
                     p.connections,
                     Arc::new(Fixed(c.list_deep_page())),
                 )]
             }
-            ScenarioId::SearchEmail => {
-                let c = contact_reqs()?;
-                vec![lane(
-                    "search-email",
-                    p.connections,
-                    Arc::new(move |conn: usize, seq: u64, out: &mut Vec<u8>| {
-                        c.search(conn, seq, out)
-                    }),
-                )]
-            }
+            ScenarioId::SearchEmail => contact_lane(ContactRequests::search)?,
             ScenarioId::CreateContact => {
-                let c = contact_reqs()?;
-                vec![lane(
-                    "create-contact",
-                    p.connections,
-                    Arc::new(move |conn: usize, seq: u64, out: &mut Vec<u8>| {
-                        c.create("c", conn, seq, out)
-                    }),
-                )]
+                contact_lane(|c, conn, seq, out| c.create("c", conn, seq, out))?
             }
-            ScenarioId::UpdateContact => {
-                let c = contact_reqs()?;
-                vec![lane(
-                    "update-contact",
-                    p.connections,
-                    Arc::new(move |conn: usize, seq: u64, out: &mut Vec<u8>| {
-                        c.update(conn, seq, out)
-                    }),
-                )]
-            }
-            ScenarioId::RecordOrder => {
-                let c = contact_reqs()?;
-                vec![lane(
-                    "record-order",
-                    p.connections,
-                    Arc::new(move |conn: usize, seq: u64, out: &mut Vec<u8>| {
-                        c.order(conn, seq, out)
-                    }),
-                )]
-            }
+            ScenarioId::UpdateContact => contact_lane(ContactRequests::update)?,
+            ScenarioId::RecordOrder => contact_lane(ContactRequests::order)?,
             ScenarioId::Mixed => {
                 let c = contact_reqs()?;
                 let first = c.list_first_page();
