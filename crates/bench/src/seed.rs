@@ -159,6 +159,19 @@ fn field(v: &Value, pointer: &str, what: &str) -> Result<String, String> {
         .ok_or_else(|| format!("{what}: the answer has no `{pointer}`: {v}"))
 }
 
+/// Signs a new tenant up; the answer holds its customer, project and tokens.
+async fn signup(setup: &mut Setup, organization: &str, who: &Credentials) -> Result<Value, String> {
+    let body = json!({
+        "organization_name": organization,
+        "email": who.email,
+        "password": who.password,
+    });
+    setup
+        .json("POST", "/api/v1/signup", None, Some(&body), 201)
+        .await
+        .map_err(|e| format!("sign-up of {}: {e}", who.email))
+}
+
 /// Stage 1: one tenant set up over HTTP. `channels` is how many channels to create
 /// (at least one, at most [`MAX_CHANNELS`]).
 pub async fn tenant(setup: &mut Setup, channels: usize) -> Result<Fixture, String> {
@@ -169,20 +182,7 @@ pub async fn tenant(setup: &mut Setup, channels: usize) -> Result<Fixture, Strin
         email: format!("owner-{tag}@bench.example.com"),
         password: format!("bench owner password {tag}"),
     };
-    let signed_up = setup
-        .json(
-            "POST",
-            "/api/v1/signup",
-            None,
-            Some(&json!({
-                "organization_name": format!("Bench {tag}"),
-                "email": owner.email,
-                "password": owner.password,
-            })),
-            201,
-        )
-        .await
-        .map_err(|e| format!("sign-up: {e}"))?;
+    let signed_up = signup(setup, &format!("Bench {tag}"), &owner).await?;
     let customer_id = field(&signed_up, "/customer/id", "sign-up")?;
     let project_id = field(&signed_up, "/project/id", "sign-up")?;
     let token = field(&signed_up, "/access_token", "sign-up")?;
@@ -281,20 +281,12 @@ pub async fn other_projects(
         field(&p, "/id", "create project")?,
     )];
     for k in 0..2 {
-        let signed_up = setup
-            .json(
-                "POST",
-                "/api/v1/signup",
-                None,
-                Some(&json!({
-                    "organization_name": format!("Bench neighbour {k} {}", fixture.run_tag),
-                    "email": format!("neighbour{k}-{}@bench.example.com", fixture.run_tag),
-                    "password": format!("bench neighbour password {k} {}", fixture.run_tag),
-                })),
-                201,
-            )
-            .await
-            .map_err(|e| format!("sign-up of another tenant: {e}"))?;
+        let neighbour = Credentials {
+            email: format!("neighbour{k}-{}@bench.example.com", fixture.run_tag),
+            password: format!("bench neighbour password {k} {}", fixture.run_tag),
+        };
+        let name = format!("Bench neighbour {k} {}", fixture.run_tag);
+        let signed_up = signup(setup, &name, &neighbour).await?;
         out.push((
             field(&signed_up, "/customer/id", "sign-up")?,
             field(&signed_up, "/project/id", "sign-up")?,
