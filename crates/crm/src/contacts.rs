@@ -128,7 +128,7 @@ pub async fn get(
     deleted_too: bool,
 ) -> Result<Contact> {
     let principal = actor.principal.clone();
-    db.read(move |conn| {
+    db.read_bounded(move |conn| {
         let need = ProjectNeed::ContactsRead;
         Ok(scope::contact(conn, &principal, project_id, id, need, deleted_too)?.0)
     })
@@ -144,7 +144,7 @@ pub async fn get_by_email(
 ) -> Result<Contact> {
     let email = Email::parse(email, "email").map_err(|e| Error::Validation(vec![e]))?;
     let principal = actor.principal.clone();
-    db.read(move |conn| {
+    db.read_bounded(move |conn| {
         let project = scope::project(conn, &principal, project_id, ProjectNeed::ContactsRead)?;
         repo::find_by_email(conn, project.customer_id, project.id, &email)?
             .filter(|c| !c.is_deleted())

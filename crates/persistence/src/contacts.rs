@@ -11,6 +11,7 @@ use clientele_domain::phone::Phone;
 use clientele_domain::time::{from_naive, to_naive, Timestamp};
 use clientele_domain::{Error, Result};
 use diesel::prelude::*;
+use diesel::sql_types::Bool;
 use uuid::Uuid;
 
 use crate::conn::{DbConn, MultiBackend};
@@ -406,57 +407,71 @@ pub(crate) fn prefix_end(prefix: &str) -> String {
     format!("{prefix}\u{10FFFF}")
 }
 
-fn filtered(customer_id: Uuid, f: &Filter) -> Boxed<'static> {
-    let project = f.project_id.to_string();
-    let mut q = contacts::table
-        .filter(contacts::project_id.eq(project.clone()))
-        .filter(contacts::customer_id.eq(customer_id.to_string()))
-        .into_boxed();
-    if let Some(s) = f
-        .search
-        .as_deref()
-        .map(search_key)
-        .filter(|s| !s.is_empty())
-    {
-        let end = prefix_end(&s);
-        // Each branch names the project so that each can use its own index.
-        let in_project = || contacts::project_id.eq(project.clone());
-        let mut any = Box::new(
-            in_project()
-                .and(contacts::email.ge(s.clone()))
-                .and(contacts::email.lt(end.clone())),
-        )
-            as Box<
-                dyn BoxableExpression<
-                    contacts::table,
-                    MultiBackend,
-                    SqlType = diesel::sql_types::Bool,
-                >,
-            >;
-        any = Box::new(
-            any.or(in_project()
-                .and(contacts::first_name_key.ge(s.clone()))
-                .and(contacts::first_name_key.lt(end.clone()))),
-        );
-        any = Box::new(
-            any.or(in_project()
-                .and(contacts::last_name_key.ge(s.clone()))
-                .and(contacts::last_name_key.lt(end.clone()))),
-        );
-        let digits: String = s.chars().filter(char::is_ascii_digit).collect();
-        let phone_like = s
-            .chars()
-            .all(|c| c.is_ascii_digit() || " +-().".contains(c));
-        if phone_like && !digits.is_empty() {
-            let end = prefix_end(&digits);
-            any = Box::new(
-                any.or(in_project()
-                    .and(contacts::phone_digits.ge(digits))
-                    .and(contacts::phone_digits.lt(end))),
-            );
-        }
-        q = q.filter(any);
+type Condition = Box<dyn BoxableExpression<contacts::table, MultiBackend, SqlType = Bool>>;
+
+/// A column a search term is matched against by prefix; each has its own index.
+#[derive(Debug, Clone, Copy)]
+enum SearchOn {
+    Email,
+    FirstName,
+    LastName,
+    Phone,
+}
+
+/// What a search term is matched against: the email and both names (any case), and
+/// the phone's digits when the term looks like a phone number.
+fn search_terms(search: Option<&str>) -> Vec<(SearchOn, String)> {
+    let Some(s) = search.map(search_key).filter(|s| !s.is_empty()) else {
+        return Vec::new();
+    };
+    let digits: String = s.chars().filter(char::is_ascii_digit).collect();
+    let phone_like = s
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-().".contains(c));
+    let mut terms = vec![
+        (SearchOn::Email, s.clone()),
+        (SearchOn::FirstName, s.clone()),
+        (SearchOn::LastName, s),
+    ];
+    if phone_like && !digits.is_empty() {
+        terms.push((SearchOn::Phone, digits));
     }
+    terms
+}
+
+/// The prefix range of one search term, naming the project so that it can use the
+/// column's index.
+fn matches(project: &str, on: SearchOn, prefix: &str) -> Condition {
+    let end = prefix_end(prefix);
+    let in_project = contacts::project_id.eq(project.to_string());
+    let p = prefix.to_string();
+    match on {
+        SearchOn::Email => Box::new(
+            in_project
+                .and(contacts::email.ge(p))
+                .and(contacts::email.lt(end)),
+        ),
+        SearchOn::FirstName => Box::new(
+            in_project
+                .and(contacts::first_name_key.ge(p))
+                .and(contacts::first_name_key.lt(end)),
+        ),
+        SearchOn::LastName => Box::new(
+            in_project
+                .and(contacts::last_name_key.ge(p))
+                .and(contacts::last_name_key.lt(end)),
+        ),
+        SearchOn::Phone => Box::new(
+            in_project
+                .and(contacts::phone_digits.ge(p))
+                .and(contacts::phone_digits.lt(end)),
+        ),
+    }
+}
+
+/// Every filter of `f` but the search.
+fn narrowed(mut q: Boxed<'static>, f: &Filter) -> Boxed<'static> {
+    let project = f.project_id.to_string();
     if let Some(v) = f.status {
         q = q.filter(contacts::status.eq(v.as_str()));
     }
@@ -497,6 +512,27 @@ fn filtered(customer_id: Uuid, f: &Filter) -> Boxed<'static> {
     q
 }
 
+/// Tenant `customer_id`'s contacts that pass every filter of `f`, search included.
+fn filtered(customer_id: Uuid, f: &Filter) -> Boxed<'static> {
+    let project = f.project_id.to_string();
+    let mut q = contacts::table
+        .filter(contacts::project_id.eq(project.clone()))
+        .filter(contacts::customer_id.eq(customer_id.to_string()))
+        .into_boxed();
+    let mut any: Option<Condition> = None;
+    for (on, prefix) in search_terms(f.search.as_deref()) {
+        let this = matches(&project, on, &prefix);
+        any = Some(match any {
+            Some(earlier) => Box::new(earlier.or(this)),
+            None => this,
+        });
+    }
+    if let Some(any) = any {
+        q = q.filter(any);
+    }
+    narrowed(q, f)
+}
+
 /// Orders by (column, id) and starts after the cursor, in either direction.
 macro_rules! keyset {
     ($q:expr, $col:expr, $after:expr, $desc:expr) => {{
@@ -521,6 +557,31 @@ macro_rules! keyset {
     }};
 }
 
+/// Calls `$then!(column, typed cursor, key constructor)` for the sort column, with the
+/// cursor's key parsed to the column's type (`?` on a cursor that does not parse).
+macro_rules! with_sort {
+    ($sort:expr, $after:expr, $then:ident) => {
+        match $sort {
+            SortBy::CreatedAt => $then!(contacts::created_at, typed($after, time_key)?, Key::Time),
+            SortBy::UpdatedAt => $then!(contacts::updated_at, typed($after, time_key)?, Key::Time),
+            SortBy::LastName => $then!(contacts::last_name_key, $after, Key::Text),
+            SortBy::Email => $then!(contacts::email, $after, Key::Text),
+            SortBy::TotalSpent => $then!(contacts::total_spent, typed($after, int_key)?, Key::Int),
+            SortBy::LastOrderAt => {
+                $then!(contacts::last_order_key, typed($after, int_key)?, Key::Int)
+            }
+        }
+    };
+}
+
+/// A sort value as loaded; one list only ever holds one kind.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Key {
+    Time(NaiveDateTime),
+    Text(String),
+    Int(i64),
+}
+
 fn bad_cursor() -> Error {
     Error::validation("cursor", "is not a cursor of this list and sort order")
 }
@@ -535,6 +596,14 @@ fn time_key(raw: &str) -> Result<NaiveDateTime> {
 
 fn int_key(raw: &str) -> Result<i64> {
     raw.parse().map_err(|_| bad_cursor())
+}
+
+/// The cursor `(key, id)` with its key parsed by `parse`.
+fn typed<K>(
+    after: Option<(String, String)>,
+    parse: fn(&str) -> Result<K>,
+) -> Result<Option<(K, String)>> {
+    after.map(|(k, id)| parse(&k).map(|k| (k, id))).transpose()
 }
 
 /// A page of tenant `customer_id`'s contacts and, when there may be more, the cursor
@@ -553,43 +622,29 @@ pub fn list(
         Page::Keyset(after) => after.map(|a| (a.key.clone(), a.id.to_string())),
         Page::Offset(_) => None,
     };
-    let q = filtered(customer_id, f);
-    let mut q = match sort {
-        SortBy::CreatedAt => {
-            let after = after
-                .map(|(k, id)| time_key(&k).map(|k| (k, id)))
-                .transpose()?;
-            keyset!(q, contacts::created_at, after, desc)
+    let terms = search_terms(f.search.as_deref());
+    let rows = if terms.is_empty() {
+        let q = filtered(customer_id, f);
+        macro_rules! ordered {
+            ($col:expr, $after:expr, $key:path) => {
+                keyset!(q, $col, $after, desc)
+            };
         }
-        SortBy::UpdatedAt => {
-            let after = after
-                .map(|(k, id)| time_key(&k).map(|k| (k, id)))
-                .transpose()?;
-            keyset!(q, contacts::updated_at, after, desc)
+        let mut q = with_sort!(sort, after, ordered);
+        if let Page::Offset(offset) = page {
+            q = q.offset(offset);
         }
-        SortBy::LastName => keyset!(q, contacts::last_name_key, after, desc),
-        SortBy::Email => keyset!(q, contacts::email, after, desc),
-        SortBy::TotalSpent => {
-            let after = after
-                .map(|(k, id)| int_key(&k).map(|k| (k, id)))
-                .transpose()?;
-            keyset!(q, contacts::total_spent, after, desc)
-        }
-        SortBy::LastOrderAt => {
-            let after = after
-                .map(|(k, id)| int_key(&k).map(|k| (k, id)))
-                .transpose()?;
-            keyset!(q, contacts::last_order_key, after, desc)
-        }
+        q.select(Row::as_select())
+            .limit(limit + 1)
+            .load::<Row>(conn)
+            .map_err(errors::db)?
+    } else {
+        let offset = match page {
+            Page::Offset(offset) => offset,
+            Page::Keyset(_) => 0,
+        };
+        search_page(conn, customer_id, f, &terms, sort, desc, after, offset, limit)?
     };
-    if let Page::Offset(offset) = page {
-        q = q.offset(offset);
-    }
-    let rows: Vec<Row> = q
-        .select(Row::as_select())
-        .limit(limit + 1)
-        .load(conn)
-        .map_err(errors::db)?;
     let more = rows.len() as i64 > limit;
     let items = rows
         .into_iter()
@@ -604,6 +659,82 @@ pub fn list(
         _ => None,
     };
     Ok((items, next))
+}
+
+/// Rows `offset .. offset + limit + 1` of a search, in list order.
+///
+/// One query per search term, each on its column's index, takes that term's first
+/// rows in list order (only the id and the sort value); the page is the first of their
+/// union, and only its rows are then read whole. A single query with the terms OR-ed
+/// read every match from the table to sort them: at a million contacts a common
+/// prefix matches hundreds, and that was most of a search's time.
+#[allow(clippy::too_many_arguments)]
+fn search_page(
+    conn: &mut DbConn,
+    customer_id: Uuid,
+    f: &Filter,
+    terms: &[(SearchOn, String)],
+    sort: SortBy,
+    desc: bool,
+    after: Option<(String, String)>,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<Row>> {
+    let project = f.project_id.to_string();
+    let want = offset.saturating_add(limit).saturating_add(1);
+    let mut found: Vec<(Key, String)> = Vec::new();
+    for (on, prefix) in terms {
+        // The tenant is checked on the rows read whole below: a project has one
+        // tenant, and leaving it out here lets the index alone answer.
+        let q = narrowed(
+            contacts::table
+                .filter(matches(&project, *on, prefix))
+                .into_boxed(),
+            f,
+        );
+        macro_rules! first_keys {
+            ($col:expr, $after:expr, $key:path) => {
+                keyset!(q, $col, $after, desc)
+                    .select((contacts::id, $col))
+                    .limit(want)
+                    .load(conn)
+                    .map_err(errors::db)?
+                    .into_iter()
+                    .map(|(id, k)| ($key(k), id))
+                    .collect::<Vec<(Key, String)>>()
+            };
+        }
+        found.extend(with_sort!(sort, after.clone(), first_keys));
+    }
+    found.sort();
+    if desc {
+        found.reverse();
+    }
+    // A contact matched by several terms came back from each, with the same key.
+    found.dedup();
+    let page: Vec<String> = found
+        .into_iter()
+        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+        .take(usize::try_from(limit + 1).unwrap_or(usize::MAX))
+        .map(|(_, id)| id)
+        .collect();
+    if page.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut rows: Vec<Row> = contacts::table
+        .filter(contacts::project_id.eq(project))
+        .filter(contacts::customer_id.eq(customer_id.to_string()))
+        .filter(contacts::id.eq_any(&page))
+        .select(Row::as_select())
+        .load(conn)
+        .map_err(errors::db)?;
+    let at: std::collections::HashMap<&str, usize> = page
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i))
+        .collect();
+    rows.sort_by_key(|r| at.get(r.id.as_str()).copied().unwrap_or(usize::MAX));
+    Ok(rows)
 }
 
 /// The sort value of `c` as stored, in the cursor's text form.

@@ -158,6 +158,33 @@ impl Db {
         .map_err(|e| Error::Internal(format!("read task failed: {e}")))?
     }
 
+    /// A read bounded by key lookups (a contact by id, a project, a user's state): a few
+    /// index probes, never a scan or a sort.
+    ///
+    /// On SQLite such a read is a few microseconds of in-process work, less than the hop
+    /// to the blocking pool and back (a quarter of a get-by-id's CPU under load), so it
+    /// runs on the calling thread when a pooled connection is idle; WAL readers never
+    /// wait for the writer. Otherwise, and on PostgreSQL, where a read waits on the
+    /// network and would hold the event loop, it goes through [`Db::read`].
+    pub async fn read_bounded<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T> + Send + 'static,
+    {
+        if self.backend() == Backend::Sqlite {
+            if let Some(mut conn) = self.inner.pool.try_get() {
+                // Like a blocking task's panic, a panic here answers 500 and keeps the
+                // worker; the connection is dropped while panicking, so the pool
+                // discards it (`Manager::has_broken`).
+                return std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+                    f(&mut conn)
+                }))
+                .unwrap_or_else(|_| Err(Error::Internal("a read panicked".into())));
+            }
+        }
+        self.read(f).await
+    }
+
     /// Runs `f` in a write transaction: all of it commits, or none of it.
     ///
     /// On SQLite the job joins the writer's next group commit; it gets its own
@@ -235,7 +262,9 @@ pub fn transaction<T>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T
 /// million contacts as the empty tables they once saw, and a search walked the whole
 /// project (25-45 ms instead of a few). Creating and dropping a table changes the
 /// schema, so every connection reloads it, statistics included, before its next
-/// statement. PostgreSQL sessions see new statistics at once.
+/// statement. PostgreSQL sessions see new statistics at once; there VACUUM also marks
+/// the new rows visible to all, which index-only scans (a search's) rely on to skip
+/// the table. Call it outside a transaction.
 pub fn refresh_statistics(conn: &mut DbConn) -> Result<()> {
     use diesel::connection::SimpleConnection;
     let sql = match conn {
@@ -244,7 +273,7 @@ pub fn refresh_statistics(conn: &mut DbConn) -> Result<()> {
              CREATE TABLE clientele_statistics_reload (x INTEGER);
              DROP TABLE clientele_statistics_reload;"
         }
-        DbConn::Pg(_) => "ANALYZE;",
+        DbConn::Pg(_) => "VACUUM (ANALYZE);",
     };
     conn.batch_execute(sql).map_err(crate::errors::db)
 }

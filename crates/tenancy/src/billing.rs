@@ -119,7 +119,7 @@ fn find(conn: &mut DbConn, actor: &Actor, id: Uuid, intent: Intent) -> Result<Bi
 
 pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> Result<BillingAccount> {
     let actor = actor.clone();
-    db.read(move |conn| find(conn, &actor, id, Intent::Read))
+    db.read_bounded(move |conn| find(conn, &actor, id, Intent::Read))
         .await
 }
 

@@ -118,7 +118,7 @@ pub async fn list(db: &Db, actor: &Actor, project_id: Uuid) -> Result<Vec<Channe
 
 pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> Result<Channel> {
     let principal = actor.principal.clone();
-    db.read(move |conn| Ok(scope::channel(conn, &principal, id, ProjectNeed::Read)?.0))
+    db.read_bounded(move |conn| Ok(scope::channel(conn, &principal, id, ProjectNeed::Read)?.0))
         .await
 }
 
@@ -223,7 +223,7 @@ pub async fn effective(
     id: Uuid,
 ) -> Result<(Channel, Effective, clientele_domain::settings::Locks)> {
     let principal = actor.principal.clone();
-    db.read(move |conn| {
+    db.read_bounded(move |conn| {
         let channel =
             channels::find(conn, principal.tenant(), id)?.ok_or(Error::not_found("channel"))?;
         let project =

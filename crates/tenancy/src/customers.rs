@@ -86,7 +86,7 @@ pub async fn create(
 
 pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> Result<Customer> {
     customer_access(&actor.principal, id, Intent::Read)?;
-    db.read(move |conn| repo::get(conn, id)).await
+    db.read_bounded(move |conn| repo::get(conn, id)).await
 }
 
 /// Every customer: for platform admins and the billing system.

@@ -388,7 +388,7 @@ async fn resolve(db: &Db, auth: &AuthService, credential: &str) -> Result<Princi
     if credential.starts_with(API_KEY_PREFIX) {
         let hash = secrets::digest(credential);
         return db
-            .read(move |conn| {
+            .read_bounded(move |conn| {
                 let key = clientele_persistence::api_keys::find_active(conn, &hash)?
                     .ok_or_else(|| Error::Unauthorized("the API key is not valid".into()))?;
                 let tenant_status = match key.customer_id {
@@ -415,7 +415,7 @@ async fn resolve(db: &Db, auth: &AuthService, credential: &str) -> Result<Princi
         Some(state) => state,
         None => {
             let state = db
-                .read(move |conn| repo::auth_state(conn, user_id))
+                .read_bounded(move |conn| repo::auth_state(conn, user_id))
                 .await?
                 .ok_or_else(|| Error::Unauthorized("the user no longer exists".into()))?;
             auth.states.put(user_id, epoch, state.clone());

@@ -154,7 +154,7 @@ pub async fn list(db: &Db, actor: &Actor, customer_id: Uuid) -> Result<Vec<Proje
 
 pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> Result<Project> {
     let principal = actor.principal.clone();
-    db.read(move |conn| scope::project_any_status(conn, &principal, id, ProjectNeed::Read))
+    db.read_bounded(move |conn| scope::project_any_status(conn, &principal, id, ProjectNeed::Read))
         .await
 }
 
