@@ -754,6 +754,93 @@ async fn list_search_filters_sort_and_pages() {
     assert_eq!(res.error_fields(), ["cursor"]);
 }
 
+/// A search is answered term by term (email, first name, last name, phone) and the
+/// pages merged: a contact matched by several terms comes once, pages follow the list
+/// order across terms, and every filter still applies.
+#[actix_web::test]
+async fn search_pages_merge_every_term() {
+    let app = spawn_app().await;
+    let t = tenant(&app, "Acme", "owner@acme.com").await;
+    // (first, last, email): what each matches of the search "al" is noted.
+    let people = [
+        ("Alma", "Berg", "alma@x.com"),    // email and first name
+        ("Bob", "Alder", "bob@x.com"),     // last name
+        ("Cid", "Cole", "al.cid@x.com"),   // email
+        ("Alan", "Alvarez", "alan@x.com"), // all three
+        ("Dora", "Dunn", "dora@x.com"),    // nothing
+        ("Alex", "Eck", "eck@x.com"),      // first name; deleted below
+        ("Ali", "Fox", "fox@x.com"),       // first name; inactive
+        ("Gus", "Alba", "gus@x.com"),      // last name
+    ];
+    let mut id = Vec::new();
+    for (i, (first, last, email)) in people.iter().enumerate() {
+        let mut body = json!({"first_name": first, "last_name": last, "email": email});
+        if i == 6 {
+            body["status"] = json!("inactive");
+        }
+        id.push(s(&t.create(&app, body).await["id"]));
+    }
+    let res = t
+        .call(
+            &app,
+            Method::DELETE,
+            &t.url(&format!("contacts/{}", id[5])),
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 204, "{}", res.text);
+    let pick = |i: &[usize]| i.iter().map(|&i| id[i].clone()).collect::<Vec<_>>();
+
+    // Newest first, each contact once, the deleted one left out.
+    let res = t.list(&app, "search=al").await;
+    assert_eq!(ids(&res), pick(&[7, 6, 3, 2, 1, 0]), "{}", res.text);
+
+    // Keyset pages walk the merged list in order, in both sorts tried.
+    for (q, expected) in [
+        ("search=al&limit=2", pick(&[7, 6, 3, 2, 1, 0])),
+        (
+            "search=AL&limit=4&sort_by=last_name&sort_order=asc",
+            pick(&[7, 1, 3, 0, 2, 6]),
+        ),
+        (
+            "search=al&limit=5&sort_by=email&sort_order=desc",
+            pick(&[7, 6, 1, 0, 3, 2]),
+        ),
+    ] {
+        let (mut seen, mut cursor, mut pages) = (Vec::new(), None::<String>, 0);
+        loop {
+            let query = match &cursor {
+                Some(c) => format!("{q}&cursor={c}"),
+                None => q.to_string(),
+            };
+            let res = t.list(&app, &query).await;
+            assert_eq!(res.status, 200, "{query}: {}", res.text);
+            seen.extend(ids(&res));
+            pages += 1;
+            match res.body["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => break,
+            }
+            assert!(pages < 10, "{q}: the cursor does not advance");
+        }
+        assert_eq!(seen, expected, "{q}");
+    }
+
+    // The page form counts each match once and pages the same order.
+    let res = t.list(&app, "search=al&page=2&page_size=4").await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.body["total"], 6);
+    assert_eq!(ids(&res), pick(&[1, 0]));
+
+    // Other filters, deleted contacts on request, and a phone-like term with no phone.
+    let res = t.list(&app, "search=al&status=inactive").await;
+    assert_eq!(ids(&res), pick(&[6]));
+    let res = t.list(&app, "search=alex&include_deleted=true").await;
+    assert_eq!(ids(&res), pick(&[5]));
+    assert!(ids(&t.list(&app, "search=alex").await).is_empty());
+    assert!(ids(&t.list(&app, "search=%2B49").await).is_empty());
+}
+
 #[actix_web::test]
 async fn updates_use_if_match_and_never_lose_a_write() {
     let app = spawn_app().await;

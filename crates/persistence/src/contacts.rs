@@ -191,10 +191,9 @@ fn email_taken(e: diesel::result::Error) -> Error {
 
 /// Inserts a new contact of tenant `customer_id`, with its tags.
 pub fn insert(conn: &mut DbConn, customer_id: Uuid, c: &Contact) -> Result<()> {
-    diesel::insert_into(contacts::table)
-        .values(Row::from_domain(customer_id, c)?)
-        .execute(conn)
-        .map_err(email_taken)?;
+    let row = Row::from_domain(customer_id, c)?;
+    let q = diesel::insert_into(contacts::table).values(&row);
+    on_backend!(conn, |c| q.execute(c)).map_err(email_taken)?;
     insert_tags(conn, c)
 }
 
@@ -222,10 +221,8 @@ fn tag_rows(c: &Contact) -> Vec<TagRow> {
 /// create: 8% of the SQLite writer's time).
 fn insert_tags(conn: &mut DbConn, c: &Contact) -> Result<()> {
     for row in tag_rows(c) {
-        diesel::insert_into(contact_tags::table)
-            .values(row)
-            .execute(conn)
-            .map_err(errors::db)?;
+        let q = diesel::insert_into(contact_tags::table).values(row);
+        on_backend!(&mut *conn, |c| q.execute(c)).map_err(errors::db)?;
     }
     Ok(())
 }
@@ -260,16 +257,21 @@ pub fn find(
     project_id: Uuid,
     id: Uuid,
 ) -> Result<Option<Contact>> {
-    contacts::table
-        .filter(contacts::id.eq(id.to_string()))
-        .filter(contacts::customer_id.eq(customer_id.to_string()))
-        .filter(contacts::project_id.eq(project_id.to_string()))
+    let (id, customer_id, project_id) = (
+        id.to_string(),
+        customer_id.to_string(),
+        project_id.to_string(),
+    );
+    on_backend!(conn, |c| contacts::table
+        .filter(contacts::id.eq(id))
+        .filter(contacts::customer_id.eq(customer_id))
+        .filter(contacts::project_id.eq(project_id))
         .select(Row::as_select())
-        .first(conn)
-        .optional()
-        .map_err(errors::db)?
-        .map(Row::into_domain)
-        .transpose()
+        .first(c)
+        .optional())
+    .map_err(errors::db)?
+    .map(Row::into_domain)
+    .transpose()
 }
 
 /// The contact of tenant `customer_id`'s project `project_id` with this (lower-case)
@@ -280,16 +282,17 @@ pub fn find_by_email(
     project_id: Uuid,
     email: &Email,
 ) -> Result<Option<Contact>> {
-    contacts::table
-        .filter(contacts::customer_id.eq(customer_id.to_string()))
-        .filter(contacts::project_id.eq(project_id.to_string()))
+    let (customer_id, project_id) = (customer_id.to_string(), project_id.to_string());
+    on_backend!(conn, |c| contacts::table
+        .filter(contacts::customer_id.eq(customer_id))
+        .filter(contacts::project_id.eq(project_id))
         .filter(contacts::email.eq(email.as_str()))
         .select(Row::as_select())
-        .first(conn)
-        .optional()
-        .map_err(errors::db)?
-        .map(Row::into_domain)
-        .transpose()
+        .first(c)
+        .optional())
+    .map_err(errors::db)?
+    .map(Row::into_domain)
+    .transpose()
 }
 
 /// Saves a changed contact if nobody changed it since `loaded_version` was read; the
@@ -302,14 +305,13 @@ pub fn update(
     tags_changed: bool,
 ) -> Result<()> {
     let row = Row::from_domain(customer_id, c)?;
-    let n = diesel::update(
+    let q = diesel::update(
         contacts::table
             .filter(contacts::id.eq(&row.id))
             .filter(contacts::version.eq(loaded_version)),
     )
-    .set(&row)
-    .execute(conn)
-    .map_err(email_taken)?;
+    .set(&row);
+    let n = on_backend!(&mut *conn, |c| q.execute(c)).map_err(email_taken)?;
     errors::one_updated(n, "contact")?;
     if tags_changed {
         diesel::delete(contact_tags::table.filter(contact_tags::contact_id.eq(&row.id)))
@@ -643,7 +645,17 @@ pub fn list(
             Page::Offset(offset) => offset,
             Page::Keyset(_) => 0,
         };
-        search_page(conn, customer_id, f, &terms, sort, desc, after, offset, limit)?
+        search_page(
+            conn,
+            customer_id,
+            f,
+            &terms,
+            sort,
+            desc,
+            after,
+            offset,
+            limit,
+        )?
     };
     let more = rows.len() as i64 > limit;
     let items = rows

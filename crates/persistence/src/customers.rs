@@ -77,14 +77,14 @@ pub fn insert(conn: &mut DbConn, customer: &Customer) -> Result<()> {
 }
 
 pub fn find(conn: &mut DbConn, id: Uuid) -> Result<Option<Customer>> {
-    customers::table
-        .find(id.to_string())
+    let q = customers::table.find(id.to_string());
+    on_backend!(conn, |c| q
         .select(CustomerRow::as_select())
-        .first(conn)
-        .optional()
-        .map_err(errors::db)?
-        .map(CustomerRow::into_domain)
-        .transpose()
+        .first(c)
+        .optional())
+    .map_err(errors::db)?
+    .map(CustomerRow::into_domain)
+    .transpose()
 }
 
 /// Loads a customer or answers "not found".
@@ -94,12 +94,10 @@ pub fn get(conn: &mut DbConn, id: Uuid) -> Result<Customer> {
 
 /// Only the status of a customer: what every request of its keys needs to know.
 pub fn status(conn: &mut DbConn, id: Uuid) -> Result<Option<CustomerStatus>> {
-    let raw: Option<String> = customers::table
+    let q = customers::table
         .find(id.to_string())
-        .select(customers::status)
-        .first(conn)
-        .optional()
-        .map_err(errors::db)?;
+        .select(customers::status);
+    let raw: Option<String> = on_backend!(conn, |c| q.first(c).optional()).map_err(errors::db)?;
     raw.map(|s| {
         CustomerStatus::parse(&s)
             .ok_or_else(|| Error::Internal(format!("customer {id}: bad status")))
@@ -150,10 +148,9 @@ pub fn list(
 /// serializes). A no-op UPDATE is the portable way to lock a row: `FOR UPDATE` is not
 /// SQLite syntax. Returns false if there is no such customer.
 pub fn lock(conn: &mut DbConn, id: Uuid) -> Result<bool> {
-    let n = diesel::update(customers::table.find(id.to_string()))
-        .set(customers::version.eq(customers::version))
-        .execute(conn)
-        .map_err(errors::db)?;
+    let q = diesel::update(customers::table.find(id.to_string()))
+        .set(customers::version.eq(customers::version));
+    let n = on_backend!(conn, |c| q.execute(c)).map_err(errors::db)?;
     Ok(n == 1)
 }
 
@@ -178,12 +175,10 @@ pub fn update(conn: &mut DbConn, customer: &Customer, loaded_version: i64) -> Re
 
 /// The keys a customer locked against overrides below it (stored as a JSON array).
 pub fn locks(conn: &mut DbConn, id: Uuid) -> Result<Vec<String>> {
-    let raw: Option<String> = customers::table
+    let q = customers::table
         .find(id.to_string())
-        .select(customers::settings_locks)
-        .first(conn)
-        .optional()
-        .map_err(errors::db)?;
+        .select(customers::settings_locks);
+    let raw: Option<String> = on_backend!(conn, |c| q.first(c).optional()).map_err(errors::db)?;
     let raw = raw.ok_or(Error::not_found("customer"))?;
     serde_json::from_str(&raw)
         .map_err(|e| Error::Internal(format!("customer {id}: bad settings locks: {e}")))

@@ -13,7 +13,7 @@ use crate::errors;
 use crate::schema::events;
 
 #[derive(Insertable)]
-#[diesel(table_name = events)]
+#[diesel(table_name = events, treat_none_as_null = true)]
 struct NewEventRow<'a> {
     id: String,
     event_type: &'a str,
@@ -85,20 +85,18 @@ impl EventRow {
 /// Appends one event; call inside the transaction that made the change.
 pub fn append(conn: &mut DbConn, draft: &EventDraft, audit: &Audit) -> Result<Uuid> {
     let id = clientele_domain::new_id();
-    diesel::insert_into(events::table)
-        .values(NewEventRow {
-            id: id.to_string(),
-            event_type: draft.event_type,
-            customer_id: draft.customer_id.to_string(),
-            project_id: draft.project_id.map(|p| p.to_string()),
-            subject_id: draft.subject_id.to_string(),
-            payload: draft.payload.to_string(),
-            actor: audit.actor.as_deref(),
-            request_id: audit.request_id.as_deref(),
-            occurred_at: to_naive(now()),
-        })
-        .execute(conn)
-        .map_err(errors::db)?;
+    let q = diesel::insert_into(events::table).values(NewEventRow {
+        id: id.to_string(),
+        event_type: draft.event_type,
+        customer_id: draft.customer_id.to_string(),
+        project_id: draft.project_id.map(|p| p.to_string()),
+        subject_id: draft.subject_id.to_string(),
+        payload: draft.payload.to_string(),
+        actor: audit.actor.as_deref(),
+        request_id: audit.request_id.as_deref(),
+        occurred_at: to_naive(now()),
+    });
+    on_backend!(conn, |c| q.execute(c)).map_err(errors::db)?;
     Ok(id)
 }
 

@@ -19,6 +19,20 @@ macro_rules! insert_rows {
     };
 }
 
+/// Runs `$body` with `$c` bound to the concrete connection, for statements on every
+/// request's path. Diesel keeps a prepared statement whose type fixes all of its SQL
+/// (nothing boxed) under that type, and never builds its text again; through the
+/// multi-backend connection it built the text of every query to look it up, a fifth
+/// of a get-by-id's CPU. The body is the same diesel query for both backends.
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::conn::DbConn::Sqlite($c) => $body,
+            $crate::conn::DbConn::Pg($c) => $body,
+        }
+    };
+}
+
 pub mod api_keys;
 pub mod billing_accounts;
 pub mod channels;

@@ -82,18 +82,19 @@ pub fn insert(conn: &mut DbConn, p: &Project) -> Result<()> {
 
 /// The project with this id, if it belongs to `tenant` (any tenant when `None`).
 pub fn find(conn: &mut DbConn, tenant: Option<Uuid>, id: Uuid) -> Result<Option<Project>> {
-    let mut q = projects::table
-        .filter(projects::id.eq(id.to_string()))
-        .select(Row::as_select())
-        .into_boxed();
-    if let Some(t) = tenant {
-        q = q.filter(projects::customer_id.eq(t.to_string()));
+    let id = id.to_string();
+    let q = projects::table.filter(projects::id.eq(id));
+    match tenant.map(|t| t.to_string()) {
+        Some(t) => on_backend!(conn, |c| q
+            .filter(projects::customer_id.eq(t))
+            .select(Row::as_select())
+            .first(c)
+            .optional()),
+        None => on_backend!(conn, |c| q.select(Row::as_select()).first(c).optional()),
     }
-    q.first(conn)
-        .optional()
-        .map_err(errors::db)?
-        .map(Row::into_domain)
-        .transpose()
+    .map_err(errors::db)?
+    .map(Row::into_domain)
+    .transpose()
 }
 
 /// Loads a project of `tenant` or answers "not found".
@@ -112,15 +113,16 @@ pub fn membership(
     project_id: Uuid,
     user_id: Uuid,
 ) -> Result<Option<Membership>> {
-    project_members::table
+    let q = project_members::table
         .filter(project_members::project_id.eq(project_id.to_string()))
-        .filter(project_members::user_id.eq(user_id.to_string()))
+        .filter(project_members::user_id.eq(user_id.to_string()));
+    on_backend!(conn, |c| q
         .select(MemberRow::as_select())
-        .first(conn)
-        .optional()
-        .map_err(errors::db)?
-        .map(MemberRow::into_domain)
-        .transpose()
+        .first(c)
+        .optional())
+    .map_err(errors::db)?
+    .map(MemberRow::into_domain)
+    .transpose()
 }
 
 fn parse_role(r: &str) -> Result<ProjectRole> {
