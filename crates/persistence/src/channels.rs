@@ -68,18 +68,10 @@ pub fn insert(conn: &mut DbConn, c: &Channel) -> Result<()> {
 
 /// The channel with this id, if it belongs to `tenant` (any tenant when `None`).
 pub fn find(conn: &mut DbConn, tenant: Option<Uuid>, id: Uuid) -> Result<Option<Channel>> {
-    let q = channels::table.filter(channels::id.eq(id.to_string()));
-    match tenant.map(|t| t.to_string()) {
-        Some(t) => on_backend!(conn, |c| q
-            .filter(channels::customer_id.eq(t))
-            .select(Row::as_select())
-            .first(c)
-            .optional()),
-        None => on_backend!(conn, |c| q.select(Row::as_select()).first(c).optional()),
-    }
-    .map_err(errors::db)?
-    .map(Row::into_domain)
-    .transpose()
+    find_of_tenant!(conn, channels, Row, tenant, id)
+        .map_err(errors::db)?
+        .map(Row::into_domain)
+        .transpose()
 }
 
 /// The channels of a project, oldest first.

@@ -33,6 +33,22 @@ macro_rules! on_backend {
     };
 }
 
+/// The `$row` of `$table` with id `$id`, if it belongs to tenant `$tenant` (any
+/// tenant when `None`): each case one statement cached by its type (see `on_backend!`).
+macro_rules! find_of_tenant {
+    ($conn:expr, $table:ident, $row:ty, $tenant:expr, $id:expr) => {{
+        let q = $table::table.filter($table::id.eq($id.to_string()));
+        match $tenant.map(|t| t.to_string()) {
+            Some(t) => on_backend!($conn, |c| q
+                .filter($table::customer_id.eq(t))
+                .select(<$row>::as_select())
+                .first(c)
+                .optional()),
+            None => on_backend!($conn, |c| q.select(<$row>::as_select()).first(c).optional()),
+        }
+    }};
+}
+
 pub mod api_keys;
 pub mod billing_accounts;
 pub mod channels;

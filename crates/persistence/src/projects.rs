@@ -82,19 +82,10 @@ pub fn insert(conn: &mut DbConn, p: &Project) -> Result<()> {
 
 /// The project with this id, if it belongs to `tenant` (any tenant when `None`).
 pub fn find(conn: &mut DbConn, tenant: Option<Uuid>, id: Uuid) -> Result<Option<Project>> {
-    let id = id.to_string();
-    let q = projects::table.filter(projects::id.eq(id));
-    match tenant.map(|t| t.to_string()) {
-        Some(t) => on_backend!(conn, |c| q
-            .filter(projects::customer_id.eq(t))
-            .select(Row::as_select())
-            .first(c)
-            .optional()),
-        None => on_backend!(conn, |c| q.select(Row::as_select()).first(c).optional()),
-    }
-    .map_err(errors::db)?
-    .map(Row::into_domain)
-    .transpose()
+    find_of_tenant!(conn, projects, Row, tenant, id)
+        .map_err(errors::db)?
+        .map(Row::into_domain)
+        .transpose()
 }
 
 /// Loads a project of `tenant` or answers "not found".
