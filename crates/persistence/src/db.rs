@@ -162,10 +162,11 @@ impl Db {
     /// index probes, never a scan or a sort.
     ///
     /// On SQLite such a read is a few microseconds of in-process work, less than the hop
-    /// to the blocking pool and back (a quarter of a get-by-id's CPU under load), so it
-    /// runs on the calling thread when a pooled connection is idle; WAL readers never
-    /// wait for the writer. Otherwise, and on PostgreSQL, where a read waits on the
-    /// network and would hold the event loop, it goes through [`Db::read`].
+    /// to the blocking pool and back (skipping it took get-customer from 17.8 k to
+    /// 26.1 k requests/s at 32 connections), so it runs on the calling thread when a
+    /// pooled connection is idle; WAL readers do not wait for the writer. Otherwise,
+    /// and on PostgreSQL, where a read waits on the network and would hold the event
+    /// loop, it goes through [`Db::read`].
     pub async fn read_bounded<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
