@@ -830,6 +830,17 @@ async fn search_pages_merge_every_term() {
     assert_eq!(ids(&res), pick(&[5]));
     assert!(ids(&t.list(&app, "search=alex").await).is_empty());
     assert!(ids(&t.list(&app, "search=%2B49").await).is_empty());
+
+    // A search's cursor is checked like a list's: one of another sort is refused.
+    let c = s(&t.list(&app, "search=al&limit=2&sort_by=email").await.body["next_cursor"]);
+    let res = t
+        .list(
+            &app,
+            &format!("search=al&limit=2&sort_by=total_spent&cursor={c}"),
+        )
+        .await;
+    res.assert_problem(422);
+    assert_eq!(res.error_fields(), ["cursor"]);
 }
 
 #[actix_web::test]
