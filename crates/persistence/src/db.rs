@@ -98,9 +98,13 @@ impl Db {
         let auth_epoch = Arc::new(AtomicU64::new(0));
         let writer = match url.backend() {
             Backend::Sqlite => {
-                let (url, busy) = (url.clone(), options.busy_timeout_ms);
+                let DatabaseUrl::Sqlite(file) = &url else {
+                    return Err(Error::Internal("a SQLite backend without a file".into()));
+                };
+                let (file, url, busy) = (file.clone(), url.clone(), options.busy_timeout_ms);
                 Some(Writer::start(
                     Box::new(move || url.connect(busy)),
+                    file,
                     options.max_batch.max(1),
                     auth_epoch.clone(),
                 )?)
