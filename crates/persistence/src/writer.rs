@@ -419,4 +419,53 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         assert!(after > before + 100 * 1024, "{before} -> {after} bytes");
     }
+
+    /// A committed job is answered only after its WAL is synced: with a WAL that cannot
+    /// be synced, no job may hear that its write is stored.
+    #[test]
+    fn answers_wait_for_the_wal_sync() {
+        use super::{sync_commits, Done, Finish};
+        let dir = std::env::temp_dir().join(format!("clientele-sync-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let database = dir.join("s.db");
+        let (to_sync, syncs) = std::sync::mpsc::channel();
+        let batch = |n: usize| {
+            let mut answers = Vec::new();
+            let mut finishers: Vec<Box<dyn Finish>> = Vec::new();
+            for i in 0..n {
+                let (reply, answer) = tokio::sync::oneshot::channel();
+                finishers.push(Box::new(Done {
+                    result: Ok(i),
+                    reply,
+                }));
+                answers.push(answer);
+            }
+            to_sync.send(finishers).unwrap();
+            answers
+        };
+        let outcomes = |answers: Vec<
+            tokio::sync::oneshot::Receiver<clientele_domain::Result<usize>>,
+        >|
+         -> Vec<bool> {
+            answers
+                .into_iter()
+                .map(|a| a.blocking_recv().unwrap().is_ok())
+                .collect()
+        };
+
+        // No WAL file: the sync fails, so does every job of the batch.
+        let missing = batch(2);
+        let database_ = database.clone();
+        let thread = std::thread::spawn(move || sync_commits(&database_, syncs));
+        assert_eq!(outcomes(missing), [false, false]);
+
+        // With the WAL there, the same path answers Ok, in order.
+        std::fs::write(super::wal_of(&database), b"frames").unwrap();
+        let present = batch(3);
+        assert_eq!(outcomes(present), [true, true, true]);
+
+        drop(to_sync);
+        thread.join().unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
