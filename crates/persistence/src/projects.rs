@@ -16,7 +16,7 @@ use crate::schema::{project_members, projects};
 
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = projects)]
-struct Row {
+pub(crate) struct Row {
     id: String,
     customer_id: String,
     billing_account_id: String,
@@ -46,7 +46,7 @@ impl Row {
         })
     }
 
-    fn into_domain(self) -> Result<Project> {
+    pub(crate) fn into_domain(self) -> Result<Project> {
         Ok(Project {
             id: errors::stored_id(&self.id, "project id")?,
             customer_id: errors::stored_id(&self.customer_id, "customer id")?,

@@ -357,3 +357,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     contact_payment_methods,
     contact_orders,
 );
+
+// A contact read joins its project: the gate and the row in one query.
+diesel::allow_tables_to_appear_in_same_query!(projects, contacts);

@@ -16,7 +16,19 @@ pub fn project(
     id: Uuid,
     need: ProjectNeed,
 ) -> Result<Project> {
-    let project = project_any_status(conn, principal, id, need)?;
+    let project = projects::get(conn, principal.tenant(), id)?;
+    admit(conn, principal, project, need)
+}
+
+/// The gate of [`project`] for a project already read within the caller's tenant
+/// (`projects::find` with `principal.tenant()`, or a query joining it).
+pub fn admit(
+    conn: &mut DbConn,
+    principal: &Principal,
+    project: Project,
+    need: ProjectNeed,
+) -> Result<Project> {
+    check_access(conn, principal, &project, need)?;
     let writes = matches!(need, ProjectNeed::Manage | ProjectNeed::ContactsWrite);
     if writes && project.status == ProjectStatus::Archived.as_str() {
         return Err(Error::Conflict {
@@ -36,15 +48,24 @@ pub fn project_any_status(
     need: ProjectNeed,
 ) -> Result<Project> {
     let project = projects::get(conn, principal.tenant(), id)?;
+    check_access(conn, principal, &project, need)?;
+    Ok(project)
+}
+
+fn check_access(
+    conn: &mut DbConn,
+    principal: &Principal,
+    project: &Project,
+    need: ProjectNeed,
+) -> Result<()> {
     // Only members below admin need their project role; skip the query for the rest.
     let role = match principal {
         Principal::Member { user_id, role, .. } if !role.manages_customer() => {
-            projects::role_of(conn, id, *user_id)?
+            projects::role_of(conn, project.id, *user_id)?
         }
         _ => None,
     };
-    project_access(principal, project.customer_id, id, role, need)?;
-    Ok(project)
+    project_access(principal, project.customer_id, project.id, role, need)
 }
 
 /// Loads channel `id` and its project for `need`, with the project's rules.
