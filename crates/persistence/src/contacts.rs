@@ -781,13 +781,31 @@ fn search_page(
     if page.is_empty() {
         return Ok(Vec::new());
     }
-    let mut rows: Vec<Row> = contacts::table
+    let q = contacts::table
         .filter(contacts::project_id.eq(project))
-        .filter(contacts::customer_id.eq(customer_id.to_string()))
-        .filter(contacts::id.eq_any(&page))
-        .select(Row::as_select())
-        .load(conn)
-        .map_err(errors::db)?;
+        .filter(contacts::customer_id.eq(customer_id.to_string()));
+    // The ids go in one bound value on both backends, so that the statement's text is
+    // the same whatever the page's length and stays prepared: diesel prepares
+    // `IN (?, ?, ...)` anew on every call, a tenth of a SQLite search's CPU. PostgreSQL
+    // takes them as one array (`= ANY($1)`), SQLite as one JSON array.
+    let mut rows: Vec<Row> = match conn {
+        DbConn::Sqlite(c) => {
+            let ids = serde_json::to_string(&page)
+                .map_err(|e| Error::Internal(format!("cannot encode ids: {e}")))?;
+            q.filter(
+                diesel::dsl::sql::<Bool>("contacts.id IN (SELECT value FROM json_each(")
+                    .bind::<diesel::sql_types::Text, _>(ids)
+                    .sql("))"),
+            )
+            .select(Row::as_select())
+            .load(c)
+        }
+        DbConn::Pg(c) => q
+            .filter(contacts::id.eq_any(&page))
+            .select(Row::as_select())
+            .load(c),
+    }
+    .map_err(errors::db)?;
     let at: std::collections::HashMap<&str, usize> = page
         .iter()
         .enumerate()
