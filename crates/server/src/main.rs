@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod memory;
+
 use clap::{Parser, Subcommand};
 use clientele::{Overrides, Settings};
 
@@ -83,25 +85,8 @@ enum ApiKeyCommand {
     },
 }
 
-/// glibc raises its mmap threshold after the first large free, after which every 19 MiB
-/// Argon2 buffer comes from (and stays in) the heap: a login flood would leave that
-/// memory resident. A fixed threshold keeps large buffers mmapped, so they are returned
-/// to the system when freed.
-///
-/// One arena: glibc gives threads their own arenas (up to 8 per core), and each kept
-/// several MiB touched, 7 MiB more at idle than with one. Small allocations go through
-/// per-thread caches anyway, so throughput was the same in the benchmark.
-fn tune_allocator() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only adjusts allocator parameters; called before any thread starts.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
-        libc::mallopt(libc::M_ARENA_MAX, 1);
-    }
-}
-
 fn main() -> ExitCode {
-    tune_allocator();
+    memory::tune_allocator();
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Serve { bind: None });
     if let Command::Openapi = command {
@@ -172,6 +157,7 @@ fn migrate(settings: &Settings) -> Result<(), String> {
 fn serve(settings: &Settings) -> Result<(), String> {
     actix_web::rt::System::new().block_on(async {
         let started = clientele::start(settings)?;
+        memory::return_memory_when_idle();
         tracing::info!(
             addr = %started.addr,
             database = %started.db.url().redacted(),
