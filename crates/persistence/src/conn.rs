@@ -202,6 +202,35 @@ mod tests {
         assert!(DatabaseUrl::parse("sqlite://").is_err());
     }
 
+    /// The bundled SQLite is built as `.cargo/config.toml` says: the planner keeps
+    /// plans whatever the bound values (QPSG), and connections take no mutex of their
+    /// own (multi-thread mode).
+    #[test]
+    fn sqlite_is_built_with_the_projects_options() {
+        use diesel::prelude::*;
+        use diesel::sql_types::Text;
+        #[derive(QueryableByName)]
+        struct CompileOption {
+            #[diesel(sql_type = Text)]
+            compile_options: String,
+        }
+        let mut conn = SqliteConnection::establish(":memory:").unwrap();
+        let options: Vec<String> =
+            diesel::sql_query("SELECT compile_options FROM pragma_compile_options")
+                .load::<CompileOption>(&mut conn)
+                .unwrap()
+                .into_iter()
+                .map(|o| o.compile_options)
+                .collect();
+        for wanted in ["ENABLE_QPSG", "THREADSAFE=2"] {
+            assert!(
+                options.iter().any(|o| o == wanted),
+                "{wanted} not in {options:?}"
+            );
+        }
+        assert!(!options.iter().any(|o| o == "ENABLE_STAT4"), "{options:?}");
+    }
+
     #[test]
     fn redacts_passwords() {
         let url = DatabaseUrl::parse("postgres://app:s3cret@db:5432/app").unwrap();

@@ -786,19 +786,15 @@ fn search_page(
         .filter(contacts::customer_id.eq(customer_id.to_string()));
     // The ids go in one bound value on both backends, so that the statement's text is
     // the same whatever the page's length and stays prepared: diesel prepares
-    // `IN (?, ?, ...)` anew on every call, a tenth of a SQLite search's CPU. PostgreSQL
-    // takes them as one array (`= ANY($1)`), SQLite as one JSON array.
+    // `IN (?, ?, ...)` anew on every call. PostgreSQL takes them as one array
+    // (`= ANY($1)`), SQLite as one JSON array ([`IdInJsonArray`]).
     let mut rows: Vec<Row> = match conn {
         DbConn::Sqlite(c) => {
             let ids = serde_json::to_string(&page)
                 .map_err(|e| Error::Internal(format!("cannot encode ids: {e}")))?;
-            q.filter(
-                diesel::dsl::sql::<Bool>("contacts.id IN (SELECT value FROM json_each(")
-                    .bind::<diesel::sql_types::Text, _>(ids)
-                    .sql("))"),
-            )
-            .select(Row::as_select())
-            .load(c)
+            q.filter(IdInJsonArray { ids })
+                .select(Row::as_select())
+                .load(c)
         }
         DbConn::Pg(c) => q
             .filter(contacts::id.eq_any(&page))
@@ -813,6 +809,40 @@ fn search_page(
         .collect();
     rows.sort_by_key(|r| at.get(r.id.as_str()).copied().unwrap_or(usize::MAX));
     Ok(rows)
+}
+
+/// `contacts.id IN (SELECT value FROM json_each(?))` with a JSON array of ids bound:
+/// one statement whatever the number of ids. Its own type, because diesel never keeps
+/// a statement with an `IN (?, ...)` list or an SQL literal prepared (it cannot know
+/// that their text stays the same); this one's text is fixed, so it is cached by type
+/// like every other statement on the request path.
+#[derive(Debug, Clone, diesel::query_builder::QueryId)]
+struct IdInJsonArray {
+    ids: String,
+}
+
+impl diesel::Expression for IdInJsonArray {
+    type SqlType = Bool;
+}
+
+impl diesel::expression::ValidGrouping<()> for IdInJsonArray {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
+impl diesel::AppearsOnTable<contacts::table> for IdInJsonArray {}
+
+impl diesel::SelectableExpression<contacts::table> for IdInJsonArray {}
+
+impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for IdInJsonArray {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
+    ) -> QueryResult<()> {
+        out.push_sql("\"contacts\".\"id\" IN (SELECT value FROM json_each(");
+        out.push_bind_param::<diesel::sql_types::Text, _>(&self.ids)?;
+        out.push_sql("))");
+        Ok(())
+    }
 }
 
 /// The sort value of `c` as stored, in the cursor's text form.
