@@ -11,7 +11,6 @@
 //! so hashing on a hundred different pool threads would leave hundreds of MiB resident
 //! after a login flood. Dedicated threads bound that to `max_concurrent` buffers.
 //!
-//!
 //! Each hashing thread reuses its working memory from one hash to the next and runs
 //! in the idle scheduling class, so that a flood of sign-ins neither churns the
 //! kernel's page tables nor holds a core that a request wants ([`Hasher`],
@@ -149,8 +148,8 @@ type HashJob = Box<dyn FnOnce(&mut Hasher) + Send>;
 /// The scheduling class of the hashing threads: `SCHED_IDLE`, so that they run on CPU
 /// time no request wants, and a request thread that wakes up takes the core from them
 /// at once. At an ordinary priority a flood of sign-ins took one of the two cores from
-/// the requests waiting on it (get-by-id's p99 2.5x its value without the flood);
-/// even at the lowest nice value the scheduler let a hash finish its time slice first.
+/// the requests waiting on it (get-by-id's p99 2.5x its value without the flood), and
+/// nice values of 10 and 19 helped less than the idle class (BENCHMARKS.md).
 /// The price is paid by sign-ins on a server whose cores are saturated: they wait for
 /// spare CPU (see BENCHMARKS.md for the figures).
 fn lower_own_priority() {
