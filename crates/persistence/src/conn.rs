@@ -203,8 +203,9 @@ mod tests {
     }
 
     /// The bundled SQLite is built as `.cargo/config.toml` says: the planner keeps
-    /// plans whatever the bound values (QPSG), and connections take no mutex of their
-    /// own (multi-thread mode).
+    /// plans whatever the bound values (QPSG), connections take no mutex of their own
+    /// (multi-thread mode), and neither the page caches nor the allocator share one
+    /// (separate page caches, no memory statistics).
     #[test]
     fn sqlite_is_built_with_the_projects_options() {
         use diesel::prelude::*;
@@ -222,13 +223,23 @@ mod tests {
                 .into_iter()
                 .map(|o| o.compile_options)
                 .collect();
-        for wanted in ["ENABLE_QPSG", "THREADSAFE=2"] {
+        for wanted in [
+            "ENABLE_QPSG",
+            "THREADSAFE=2",
+            "DEFAULT_MEMSTATUS=0",
+            "OMIT_SHARED_CACHE",
+        ] {
             assert!(
                 options.iter().any(|o| o == wanted),
                 "{wanted} not in {options:?}"
             );
         }
-        assert!(!options.iter().any(|o| o == "ENABLE_STAT4"), "{options:?}");
+        for unwanted in ["ENABLE_STAT4", "ENABLE_MEMORY_MANAGEMENT"] {
+            assert!(
+                !options.iter().any(|o| o == unwanted),
+                "{unwanted} in {options:?}"
+            );
+        }
     }
 
     #[test]
