@@ -49,6 +49,9 @@ struct Target {
     managed: Option<ManagedServer>,
 }
 
+/// How long the server rests after the load before its memory is read again.
+const REST: Duration = Duration::from_secs(6);
+
 fn run(args: &Args) -> Result<(), String> {
     if cfg!(debug_assertions) {
         eprintln!(
@@ -143,6 +146,15 @@ fn run(args: &Args) -> Result<(), String> {
         });
     }
 
+    let rested_rss_kib = match (&target.managed, target.mem) {
+        // Long enough for the server to see an idle tick and give memory back.
+        (Some(_), Some(mem)) => {
+            std::thread::sleep(REST);
+            mem.rss_kib()
+        }
+        _ => None,
+    };
+
     let report = Report {
         tool: format!("clientele-bench {}", env!("CARGO_PKG_VERSION")),
         unix_time: SystemTime::now()
@@ -173,6 +185,7 @@ fn run(args: &Args) -> Result<(), String> {
                 .map(ManagedServer::pid)
                 .or(args.server_pid),
             idle_rss_kib,
+            rested_rss_kib,
         },
         tenant: Tenant {
             customer_id: fixture.customer_id.clone(),
@@ -369,8 +382,10 @@ fn print_header(r: &Report, target: &Target) {
     );
     if target.managed.is_some() {
         println!(
-            "memory:  idle {}",
-            report::format_mib(r.server.idle_rss_kib)
+            "memory:  idle {} at start, {} {}s after the last scenario",
+            report::format_mib(r.server.idle_rss_kib),
+            report::format_mib(r.server.rested_rss_kib),
+            REST.as_secs()
         );
     } else if target.mem.is_none() {
         println!("memory:  unknown (give --server-pid to read it)");

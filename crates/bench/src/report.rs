@@ -82,6 +82,9 @@ pub struct ServerInfo {
     pub pid: Option<u32>,
     /// Resident memory right after start, before any load (started servers only).
     pub idle_rss_kib: Option<u64>,
+    /// Resident memory once the server has rested after the last scenario (started
+    /// servers only): what a burst of load leaves behind.
+    pub rested_rss_kib: Option<u64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -346,6 +349,7 @@ mod tests {
                 database: None,
                 pid: None,
                 idle_rss_kib: None,
+                rested_rss_kib: None,
             },
             tenant: Tenant {
                 customer_id: "c".into(),

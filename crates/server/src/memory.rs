@@ -8,17 +8,20 @@ use std::time::Duration;
 /// memory resident. A fixed threshold keeps large buffers mmapped, so they are returned
 /// to the system when freed.
 ///
-/// One arena per core. With a single arena every allocation of every thread took the
+/// Two arenas per core. With a single arena every allocation of every thread took the
 /// same lock: at 32 connections the request threads and the database threads queued on
 /// it (a quarter of a search's CPU was spent in futex calls), and two arenas took
-/// get-by-id from 22,800 to 35,200 requests/s and list pages from 3,900 to 6,500/s
-/// (BENCHMARKS.md). glibc's default (eight per core) kept several MiB touched per
-/// arena at idle; the memory an arena keeps after a burst is given back by
-/// [`return_memory_when_idle`].
+/// get-by-id from 22,800 to 35,200 requests/s and list pages from 3,900 to 6,500/s.
+/// With one per core the HTTP workers and the blocking threads reading lists and
+/// searches still met on them; two per core took list-first-page at 1,000,000
+/// contacts from 6,638 to 8,006 pages/s and search from 3,550 to 4,037/s, for about
+/// half a MiB at idle (BENCHMARKS.md). glibc's default (eight per core) kept several
+/// MiB touched per arena at idle; the memory an arena keeps after a burst is given
+/// back by [`return_memory_when_idle`].
 pub fn tune_allocator() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
-        let arenas = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8));
+        let arenas = std::thread::available_parallelism().map_or(4, |n| 2 * n.get().clamp(1, 8));
         // SAFETY: mallopt only adjusts allocator parameters; called before any thread
         // starts.
         unsafe {
