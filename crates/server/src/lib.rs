@@ -1,6 +1,7 @@
 //! The `clientele` server: configuration, start-up and the pieces the CLI runs.
 
 pub mod config;
+pub mod log_sink;
 pub mod webhooks;
 
 use std::net::SocketAddr;
@@ -72,6 +73,7 @@ pub fn init_tracing(settings: &Settings) {
     // Colours only for a terminal: escape codes in a log file cost CPU on every line and
     // make the file harder to read.
     let builder = tracing_subscriber::fmt()
+        .with_writer(log_sink::BufferedStdout)
         .with_env_filter(filter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()));
     // A second init (tests) is harmless: the first subscriber stays.

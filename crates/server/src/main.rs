@@ -128,14 +128,17 @@ fn main() -> ExitCode {
         } => create_api_key(&settings, name, scopes, customer, project),
         _ => serve(&settings),
     };
-    match result {
+    let code = match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e}");
             eprintln!("clientele: {e}");
             ExitCode::FAILURE
         }
-    }
+    };
+    // The last lines may still be in the log buffer.
+    clientele::log_sink::flush();
+    code
 }
 
 fn migrate(settings: &Settings) -> Result<(), String> {
