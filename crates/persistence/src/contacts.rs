@@ -353,12 +353,14 @@ pub fn update(
     tags_changed: bool,
 ) -> Result<()> {
     let row = Row::from_domain(customer_id, c)?;
-    let q = diesel::update(
-        contacts::table
-            .filter(contacts::id.eq(&row.id))
-            .filter(contacts::version.eq(loaded_version)),
-    )
-    .set(&row);
+    // Prepared once per connection (diesel's own UPDATE is parsed on every call).
+    let q = crate::prepared::CachedUpdate::new(
+        contacts::table,
+        (&row).as_changeset(),
+        contacts::id
+            .eq(&row.id)
+            .and(contacts::version.eq(loaded_version)),
+    );
     let n = on_backend!(&mut *conn, |c| q.execute(c)).map_err(email_taken)?;
     errors::one_updated(n, "contact")?;
     if tags_changed {

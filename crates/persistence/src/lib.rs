@@ -63,6 +63,7 @@ pub mod events;
 pub mod idempotency;
 pub mod identity;
 pub mod migrations;
+mod prepared;
 pub mod projects;
 pub mod schema;
 pub mod webhooks;
