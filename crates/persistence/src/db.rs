@@ -91,6 +91,14 @@ impl Db {
             .max_size(options.pool_size.max(1))
             // Keep idle connections few: the idle server should stay small.
             .min_idle(Some(1))
+            // One thread opens and reaps connections in the background (r2d2 starts
+            // three): each thread left idle keeps its stack and its share of the heap.
+            .thread_pool(Arc::new(
+                scheduled_thread_pool::ScheduledThreadPool::builder()
+                    .num_threads(1)
+                    .thread_name_pattern("db-pool-{}")
+                    .build(),
+            ))
             .connection_timeout(options.acquire_timeout)
             .test_on_check_out(false)
             .build(manager)
