@@ -48,6 +48,14 @@ pub struct Db {
 struct Inner {
     url: DatabaseUrl,
     pool: Pool,
+    /// One permit per pooled connection, taken before a connection is: requests wait
+    /// for the database here, in arrival order, rather than in the pool, where a request
+    /// arriving as a connection comes back takes it ahead of those already waiting (at
+    /// 32 connections that made PostgreSQL's p99 three times its mean). SQLite's
+    /// bounded reads on the calling thread take an idle connection without a permit,
+    /// so a permit holder may wait in the pool for the few microseconds they take.
+    gate: Arc<tokio::sync::Semaphore>,
+    acquire_timeout: Duration,
     /// SQLite only: the single writer thread.
     writer: Option<Writer>,
     auth_epoch: Arc<AtomicU64>,
@@ -103,6 +111,7 @@ impl Db {
             .test_on_check_out(false)
             .build(manager)
             .map_err(|e| Error::Unavailable(format!("cannot open the database pool: {e}")))?;
+        let gate = Arc::new(tokio::sync::Semaphore::new(pool.max_size() as usize));
         let auth_epoch = Arc::new(AtomicU64::new(0));
         let writer = match url.backend() {
             Backend::Sqlite => {
@@ -123,6 +132,8 @@ impl Db {
             inner: Arc::new(Inner {
                 url,
                 pool,
+                gate,
+                acquire_timeout: options.acquire_timeout,
                 writer,
                 auth_epoch,
             }),
@@ -161,8 +172,12 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> Result<T> + Send + 'static,
     {
+        let turn = self.turn().await?;
         let pool = self.inner.pool.clone();
         tokio::task::spawn_blocking(move || {
+            // Declared first, dropped last: the connection is back in the pool before
+            // the next request in line is let through.
+            let _turn = turn;
             let mut conn = checkout(&pool)?;
             f(&mut conn)
         })
@@ -185,6 +200,8 @@ impl Db {
         F: FnOnce(&mut DbConn) -> Result<T> + Send + 'static,
     {
         if self.backend() == Backend::Sqlite {
+            // Not through the gate: such a read holds its connection for microseconds,
+            // and the gate's bookkeeping cost get-contact about 7% at 32 connections.
             if let Some(mut conn) = self.inner.pool.try_get() {
                 // Like a blocking task's panic, a panic here answers 500 and keeps the
                 // worker; the connection is dropped while panicking, so the pool
@@ -211,9 +228,11 @@ impl Db {
         if let Some(writer) = &self.inner.writer {
             return writer.submit(f).await;
         }
+        let turn = self.turn().await?;
         let pool = self.inner.pool.clone();
         let epoch = self.inner.auth_epoch.clone();
         tokio::task::spawn_blocking(move || {
+            let _turn = turn;
             let mut conn = checkout(&pool)?;
             let result = transaction(&mut conn, f);
             publish_auth_change(&epoch);
@@ -221,6 +240,19 @@ impl Db {
         })
         .await
         .map_err(|e| Error::Internal(format!("write task failed: {e}")))?
+    }
+
+    /// Waits, in arrival order, until a pooled connection is free for this request; 503
+    /// after the acquire timeout, as a wait in the pool would.
+    async fn turn(&self) -> Result<tokio::sync::OwnedSemaphorePermit> {
+        let gate = self.inner.gate.clone();
+        match tokio::time::timeout(self.inner.acquire_timeout, gate.acquire_owned()).await {
+            Ok(Ok(turn)) => Ok(turn),
+            Ok(Err(_)) => Err(Error::Internal("the database gate is closed".into())),
+            Err(_) => Err(Error::Unavailable(
+                "no database connection available: timed out waiting for one".into(),
+            )),
+        }
     }
 
     /// Checks that the database answers (for `/ready`), writer included.
@@ -289,4 +321,120 @@ pub fn refresh_statistics(conn: &mut DbConn) -> Result<()> {
         DbConn::Pg(_) => "VACUUM (ANALYZE);",
     };
     conn.batch_execute(sql).map_err(crate::errors::db)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    fn sqlite(name: &str, options: DbOptions) -> Db {
+        let dir = std::env::temp_dir().join(format!("clientele-{name}-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Db::open(dir.join("g.db").to_str().unwrap(), &options).unwrap()
+    }
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap()
+    }
+
+    /// Requests get the database in the order they asked for it, and one that arrives
+    /// as a connection comes back queues behind those already waiting instead of
+    /// taking it.
+    #[test]
+    fn waiting_requests_are_served_in_arrival_order() {
+        let db = sqlite(
+            "gate-order",
+            DbOptions {
+                pool_size: 1,
+                ..DbOptions::default()
+            },
+        );
+        let served = Arc::new(Mutex::new(Vec::new()));
+        let rt = runtime();
+        rt.block_on(async {
+            let (release, hold) = std::sync::mpsc::channel::<()>();
+            let holder = tokio::spawn({
+                let db = db.clone();
+                async move {
+                    db.read(move |_| {
+                        hold.recv().ok();
+                        Ok(())
+                    })
+                    .await
+                }
+            });
+            tokio::task::yield_now().await;
+            let mut waiting = Vec::new();
+            for i in 0..16 {
+                let (db, served) = (db.clone(), served.clone());
+                waiting.push(tokio::spawn(async move {
+                    db.read(move |_| {
+                        served.lock().unwrap().push(format!("queued {i}"));
+                        Ok(())
+                    })
+                    .await
+                }));
+                // Let it take its place in line before the next one asks.
+                tokio::task::yield_now().await;
+            }
+            release.send(()).unwrap();
+            holder.await.unwrap().unwrap();
+            let late = served.clone();
+            db.read(move |_| {
+                late.lock().unwrap().push("late".to_string());
+                Ok(())
+            })
+            .await
+            .unwrap();
+            for w in waiting {
+                w.await.unwrap().unwrap();
+            }
+        });
+        let expected: Vec<String> = (0..16)
+            .map(|i| format!("queued {i}"))
+            .chain(["late".to_string()])
+            .collect();
+        assert_eq!(*served.lock().unwrap(), expected);
+    }
+
+    /// A request that waits longer than the acquire timeout gets "unavailable" (503),
+    /// and the database serves the next one once a connection is free again.
+    #[test]
+    fn a_request_waiting_past_the_timeout_is_unavailable() {
+        let db = sqlite(
+            "gate-timeout",
+            DbOptions {
+                pool_size: 1,
+                acquire_timeout: Duration::from_millis(100),
+                ..DbOptions::default()
+            },
+        );
+        let rt = runtime();
+        rt.block_on(async {
+            let (release, hold) = std::sync::mpsc::channel::<()>();
+            let holder = tokio::spawn({
+                let db = db.clone();
+                async move {
+                    db.read(move |_| {
+                        hold.recv().ok();
+                        Ok(())
+                    })
+                    .await
+                }
+            });
+            tokio::task::yield_now().await;
+            let waited = db.read(|_| Ok(())).await;
+            assert!(
+                matches!(&waited, Err(Error::Unavailable(m)) if m.contains("no database connection")),
+                "{waited:?}"
+            );
+            release.send(()).unwrap();
+            holder.await.unwrap().unwrap();
+            db.read(|_| Ok(())).await.unwrap();
+        });
+    }
 }
