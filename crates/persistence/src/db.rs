@@ -341,6 +341,27 @@ mod tests {
             .unwrap()
     }
 
+    /// Starts a read that keeps its connection until the sender is used, and lets it
+    /// take the connection before returning.
+    async fn hold_a_connection(
+        db: &Db,
+    ) -> (
+        std::sync::mpsc::Sender<()>,
+        tokio::task::JoinHandle<Result<()>>,
+    ) {
+        let (release, hold) = std::sync::mpsc::channel::<()>();
+        let db = db.clone();
+        let holder = tokio::spawn(async move {
+            db.read(move |_| {
+                hold.recv().ok();
+                Ok(())
+            })
+            .await
+        });
+        tokio::task::yield_now().await;
+        (release, holder)
+    }
+
     /// Requests get the database in the order they asked for it, and one that arrives
     /// as a connection comes back queues behind those already waiting instead of
     /// taking it.
@@ -356,18 +377,7 @@ mod tests {
         let served = Arc::new(Mutex::new(Vec::new()));
         let rt = runtime();
         rt.block_on(async {
-            let (release, hold) = std::sync::mpsc::channel::<()>();
-            let holder = tokio::spawn({
-                let db = db.clone();
-                async move {
-                    db.read(move |_| {
-                        hold.recv().ok();
-                        Ok(())
-                    })
-                    .await
-                }
-            });
-            tokio::task::yield_now().await;
+            let (release, holder) = hold_a_connection(&db).await;
             let mut waiting = Vec::new();
             for i in 0..16 {
                 let (db, served) = (db.clone(), served.clone());
@@ -415,18 +425,7 @@ mod tests {
         );
         let rt = runtime();
         rt.block_on(async {
-            let (release, hold) = std::sync::mpsc::channel::<()>();
-            let holder = tokio::spawn({
-                let db = db.clone();
-                async move {
-                    db.read(move |_| {
-                        hold.recv().ok();
-                        Ok(())
-                    })
-                    .await
-                }
-            });
-            tokio::task::yield_now().await;
+            let (release, holder) = hold_a_connection(&db).await;
             let waited = db.read(|_| Ok(())).await;
             assert!(
                 matches!(&waited, Err(Error::Unavailable(m)) if m.contains("no database connection")),
