@@ -12,6 +12,7 @@ use clientele_domain::phone::Phone;
 use clientele_domain::time::{from_naive, to_naive, Timestamp};
 use clientele_domain::{Error, Result};
 use diesel::prelude::*;
+use diesel::query_builder::QueryFragment;
 use diesel::sql_types::Bool;
 use uuid::Uuid;
 
@@ -70,6 +71,18 @@ fn micros(t: Option<Timestamp>) -> i64 {
 }
 
 impl Row {
+    /// The value of the sort column, as the database orders it.
+    fn sort_key(&self, sort: SortBy) -> Key {
+        match sort {
+            SortBy::CreatedAt => Key::Time(self.created_at),
+            SortBy::UpdatedAt => Key::Time(self.updated_at),
+            SortBy::LastName => Key::Text(self.last_name_key.clone()),
+            SortBy::Email => Key::Text(self.email.clone()),
+            SortBy::TotalSpent => Key::Int(self.total_spent),
+            SortBy::LastOrderAt => Key::Int(self.last_order_key),
+        }
+    }
+
     fn from_domain(customer_id: Uuid, c: &Contact) -> Result<Row> {
         Ok(Row {
             id: c.id.to_string(),
@@ -609,19 +622,17 @@ macro_rules! keyset {
     }};
 }
 
-/// Calls `$then!(column, typed cursor, key constructor)` for the sort column, with the
+/// Calls `$then!(column, typed cursor)` for the sort column, with the
 /// cursor's key parsed to the column's type (`?` on a cursor that does not parse).
 macro_rules! with_sort {
     ($sort:expr, $after:expr, $then:ident) => {
         match $sort {
-            SortBy::CreatedAt => $then!(contacts::created_at, typed($after, time_key)?, Key::Time),
-            SortBy::UpdatedAt => $then!(contacts::updated_at, typed($after, time_key)?, Key::Time),
-            SortBy::LastName => $then!(contacts::last_name_key, $after, Key::Text),
-            SortBy::Email => $then!(contacts::email, $after, Key::Text),
-            SortBy::TotalSpent => $then!(contacts::total_spent, typed($after, int_key)?, Key::Int),
-            SortBy::LastOrderAt => {
-                $then!(contacts::last_order_key, typed($after, int_key)?, Key::Int)
-            }
+            SortBy::CreatedAt => $then!(contacts::created_at, typed($after, time_key)?),
+            SortBy::UpdatedAt => $then!(contacts::updated_at, typed($after, time_key)?),
+            SortBy::LastName => $then!(contacts::last_name_key, $after),
+            SortBy::Email => $then!(contacts::email, $after),
+            SortBy::TotalSpent => $then!(contacts::total_spent, typed($after, int_key)?),
+            SortBy::LastOrderAt => $then!(contacts::last_order_key, typed($after, int_key)?),
         }
     };
 }
@@ -678,7 +689,7 @@ pub fn list(
     let rows = if terms.is_empty() {
         let q = filtered(customer_id, f);
         macro_rules! ordered {
-            ($col:expr, $after:expr, $key:path) => {
+            ($col:expr, $after:expr) => {
                 keyset!(q, $col, $after, desc)
             };
         }
@@ -723,13 +734,14 @@ pub fn list(
     Ok((items, next))
 }
 
-/// Rows `offset .. offset + limit + 1` of a search, in list order.
+/// Rows `offset .. offset + limit + 1` of a search, in list order, in one statement.
 ///
-/// One query per search term, each on its column's index, takes that term's first
-/// rows in list order (only the id and the sort value); the page is the first of their
-/// union, and only its rows are then read whole. A single query with the terms OR-ed
-/// read every match from the table to sort them: at a million contacts a common
-/// prefix matches hundreds, and that was most of a search's time.
+/// Each search term takes its first rows in list order from its column's index (only
+/// the id and the sort value); the page is the first of their union, and only its rows
+/// are read whole. A single query with the terms OR-ed read every match from the table
+/// to sort them: at a million contacts a common prefix matches hundreds, and that was
+/// most of a search's time. One statement rather than one per term and one for the
+/// page: on PostgreSQL each statement is a round trip and its own execution.
 #[allow(clippy::too_many_arguments)]
 fn search_page(
     conn: &mut DbConn,
@@ -744,10 +756,10 @@ fn search_page(
 ) -> Result<Vec<Row>> {
     let project = f.project_id.to_string();
     let want = offset.saturating_add(limit).saturating_add(1);
-    let mut found: Vec<(Key, String)> = Vec::new();
+    let mut branches: Vec<Box<dyn QueryFragment<MultiBackend>>> = Vec::new();
     for (on, prefix) in terms {
-        // The tenant is checked on the rows read whole below: a project has one
-        // tenant, and leaving it out here lets the index alone answer.
+        // The tenant is checked on the rows read whole: a project has one tenant, and
+        // leaving it out here lets the index alone answer.
         let q = narrowed(
             contacts::table
                 .filter(matches(&project, *on, prefix))
@@ -755,94 +767,94 @@ fn search_page(
             f,
         );
         macro_rules! first_keys {
-            ($col:expr, $after:expr, $key:path) => {
-                keyset!(q, $col, $after, desc)
-                    .select((contacts::id, $col))
-                    .limit(want)
-                    .load(conn)
-                    .map_err(errors::db)?
-                    .into_iter()
-                    .map(|(id, k)| ($key(k), id))
-                    .collect::<Vec<(Key, String)>>()
+            ($col:expr, $after:expr) => {
+                Box::new(
+                    keyset!(q, $col, $after, desc)
+                        .select((contacts::id, $col))
+                        .limit(want),
+                )
             };
         }
-        found.extend(with_sort!(sort, after.clone(), first_keys));
+        branches.push(with_sort!(sort, after.clone(), first_keys));
     }
-    found.sort();
-    if desc {
-        found.reverse();
-    }
-    // A contact matched by several terms came back from each, with the same key.
-    found.dedup();
-    let page: Vec<String> = found
-        .into_iter()
-        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
-        .take(usize::try_from(limit + 1).unwrap_or(usize::MAX))
-        .map(|(_, id)| id)
-        .collect();
-    if page.is_empty() {
-        return Ok(Vec::new());
-    }
-    let q = contacts::table
+    let page = SearchPage {
+        branches,
+        desc,
+        offset,
+        limit: limit.saturating_add(1),
+    };
+    let mut rows: Vec<Row> = contacts::table
         .filter(contacts::project_id.eq(project))
-        .filter(contacts::customer_id.eq(customer_id.to_string()));
-    // The ids go in one bound value on both backends, so that the statement's text is
-    // the same whatever the page's length and stays prepared: diesel prepares
-    // `IN (?, ?, ...)` anew on every call. PostgreSQL takes them as one array
-    // (`= ANY($1)`), SQLite as one JSON array ([`IdInJsonArray`]).
-    let mut rows: Vec<Row> = match conn {
-        DbConn::Sqlite(c) => {
-            let ids = serde_json::to_string(&page)
-                .map_err(|e| Error::Internal(format!("cannot encode ids: {e}")))?;
-            q.filter(IdInJsonArray { ids })
-                .select(Row::as_select())
-                .load(c)
-        }
-        DbConn::Pg(c) => q
-            .filter(contacts::id.eq_any(&page))
-            .select(Row::as_select())
-            .load(c),
+        .filter(contacts::customer_id.eq(customer_id.to_string()))
+        .filter(page)
+        .select(Row::as_select())
+        .load(conn)
+        .map_err(errors::db)?;
+    // The database gives the page's rows in no set order: put them in list order.
+    rows.sort_by_cached_key(|r| (r.sort_key(sort), r.id.clone()));
+    if desc {
+        rows.reverse();
     }
-    .map_err(errors::db)?;
-    let at: std::collections::HashMap<&str, usize> = page
-        .iter()
-        .enumerate()
-        .map(|(i, id)| (id.as_str(), i))
-        .collect();
-    rows.sort_by_key(|r| at.get(r.id.as_str()).copied().unwrap_or(usize::MAX));
     Ok(rows)
 }
 
-/// `contacts.id IN (SELECT value FROM json_each(?))` with a JSON array of ids bound:
-/// one statement whatever the number of ids. Its own type, because diesel never keeps
-/// a statement with an `IN (?, ...)` list or an SQL literal prepared (it cannot know
-/// that their text stays the same); this one's text is fixed, so it is cached by type
-/// like every other statement on the request path.
-#[derive(Debug, Clone, diesel::query_builder::QueryId)]
-struct IdInJsonArray {
-    ids: String,
+/// `contacts.id IN (<the page>)`, where the page is rows `offset .. offset + limit` of
+/// the union of the terms' first rows, in list order:
+///
+/// `SELECT id FROM (SELECT * FROM (<term 1>) AS t0 UNION SELECT * FROM (<term 2>) AS t1
+/// … ORDER BY 2, 1 LIMIT ? OFFSET ?) AS page`
+///
+/// Each term is wrapped in a subquery so that its own ORDER BY and LIMIT are allowed in
+/// the compound on both backends; UNION drops a contact matched by several terms (each
+/// gives the same id and key). Its SQL depends only on the number of terms and what
+/// they filter, so diesel keeps it prepared by its text.
+struct SearchPage {
+    branches: Vec<Box<dyn QueryFragment<MultiBackend>>>,
+    desc: bool,
+    offset: i64,
+    limit: i64,
 }
 
-impl diesel::Expression for IdInJsonArray {
+impl diesel::Expression for SearchPage {
     type SqlType = Bool;
 }
 
-impl diesel::expression::ValidGrouping<()> for IdInJsonArray {
+impl diesel::expression::ValidGrouping<()> for SearchPage {
     type IsAggregate = diesel::expression::is_aggregate::Never;
 }
 
-impl diesel::AppearsOnTable<contacts::table> for IdInJsonArray {}
+impl diesel::AppearsOnTable<contacts::table> for SearchPage {}
 
-impl diesel::SelectableExpression<contacts::table> for IdInJsonArray {}
+impl diesel::query_builder::QueryId for SearchPage {
+    type QueryId = ();
+    // Cached by its SQL text: the terms are boxed queries, whose type says nothing.
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
 
-impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for IdInJsonArray {
+impl QueryFragment<MultiBackend> for SearchPage {
     fn walk_ast<'b>(
         &'b self,
-        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
+        mut out: diesel::query_builder::AstPass<'_, 'b, MultiBackend>,
     ) -> QueryResult<()> {
-        out.push_sql("\"contacts\".\"id\" IN (SELECT value FROM json_each(");
-        out.push_bind_param::<diesel::sql_types::Text, _>(&self.ids)?;
-        out.push_sql("))");
+        out.push_sql("\"contacts\".\"id\" IN (SELECT \"id\" FROM (");
+        for (i, branch) in self.branches.iter().enumerate() {
+            if i > 0 {
+                out.push_sql(" UNION ");
+            }
+            out.push_sql("SELECT * FROM (");
+            branch.walk_ast(out.reborrow())?;
+            out.push_sql(&format!(") AS t{i}"));
+        }
+        // By position: the columns are (id, sort value) in every term.
+        out.push_sql(if self.desc {
+            " ORDER BY 2 DESC, 1 DESC LIMIT "
+        } else {
+            " ORDER BY 2, 1 LIMIT "
+        });
+        out.push_bind_param::<diesel::sql_types::BigInt, _>(&self.limit)?;
+        out.push_sql(" OFFSET ");
+        out.push_bind_param::<diesel::sql_types::BigInt, _>(&self.offset)?;
+        out.push_sql(") AS page)");
         Ok(())
     }
 }
