@@ -72,9 +72,21 @@ impl DatabaseUrl {
     /// Opens one connection with the backend's session settings applied.
     pub fn connect(&self, busy_timeout_ms: u32) -> Result<DbConn, Error> {
         match self {
-            DatabaseUrl::Postgres(url) => PgConnection::establish(url)
-                .map(DbConn::Pg)
-                .map_err(|e| Error::Unavailable(format!("cannot connect to PostgreSQL: {e}"))),
+            DatabaseUrl::Postgres(url) => {
+                let mut conn = PgConnection::establish(url).map_err(|e| {
+                    Error::Unavailable(format!("cannot connect to PostgreSQL: {e}"))
+                })?;
+                // Plan each prepared statement once, not on every execution. PostgreSQL
+                // otherwise keeps planning a statement anew for its bound values when it
+                // misjudges them: a search's prefix ranges are estimated at one row, so
+                // every search was planned again (0.6 ms of planning beside 0.5 ms of
+                // executing, at 1,000,000 contacts). Our statements are key lookups and
+                // index ranges whose plan does not depend on the values, as on SQLite,
+                // where the planner stability guarantee does the same.
+                conn.batch_execute("SET plan_cache_mode = force_generic_plan")
+                    .map_err(|e| Error::Unavailable(format!("cannot configure PostgreSQL: {e}")))?;
+                Ok(DbConn::Pg(conn))
+            }
             DatabaseUrl::Sqlite(path) => {
                 if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
                     std::fs::create_dir_all(parent).map_err(|e| {
