@@ -71,18 +71,6 @@ fn micros(t: Option<Timestamp>) -> i64 {
 }
 
 impl Row {
-    /// The value of the sort column, as the database orders it.
-    fn sort_key(&self, sort: SortBy) -> Key {
-        match sort {
-            SortBy::CreatedAt => Key::Time(self.created_at),
-            SortBy::UpdatedAt => Key::Time(self.updated_at),
-            SortBy::LastName => Key::Text(self.last_name_key.clone()),
-            SortBy::Email => Key::Text(self.email.clone()),
-            SortBy::TotalSpent => Key::Int(self.total_spent),
-            SortBy::LastOrderAt => Key::Int(self.last_order_key),
-        }
-    }
-
     fn from_domain(customer_id: Uuid, c: &Contact) -> Result<Row> {
         Ok(Row {
             id: c.id.to_string(),
@@ -637,14 +625,6 @@ macro_rules! with_sort {
     };
 }
 
-/// A sort value as loaded; one list only ever holds one kind.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-enum Key {
-    Time(NaiveDateTime),
-    Text(String),
-    Int(i64),
-}
-
 fn bad_cursor() -> Error {
     Error::validation("cursor", "is not a cursor of this list and sort order")
 }
@@ -783,19 +763,26 @@ fn search_page(
         offset,
         limit: limit.saturating_add(1),
     };
-    let mut rows: Vec<Row> = contacts::table
+    let q = contacts::table
         .filter(contacts::project_id.eq(project))
         .filter(contacts::customer_id.eq(customer_id.to_string()))
-        .filter(page)
-        .select(Row::as_select())
-        .load(conn)
-        .map_err(errors::db)?;
-    // The database gives the page's rows in no set order: put them in list order.
-    rows.sort_by_cached_key(|r| (r.sort_key(sort), r.id.clone()));
-    if desc {
-        rows.reverse();
+        .filter(page);
+    // The page's rows in list order, sorted by the database as the terms were.
+    macro_rules! rows_in_order {
+        ($col:expr, $after:expr) => {
+            if desc {
+                q.order(($col.desc(), contacts::id.desc()))
+                    .select(Row::as_select())
+                    .load(conn)
+            } else {
+                q.order(($col.asc(), contacts::id.asc()))
+                    .select(Row::as_select())
+                    .load(conn)
+            }
+        };
     }
-    Ok(rows)
+    // The cursor is already in the terms; only the column is needed here.
+    with_sort!(sort, None::<(String, String)>, rows_in_order).map_err(errors::db)
 }
 
 /// `contacts.id IN (<the page>)`, where the page is rows `offset .. offset + limit` of
