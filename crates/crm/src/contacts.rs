@@ -100,13 +100,14 @@ pub async fn create(
     let (principal, audit) = (actor.principal.clone(), actor.audit());
     db.write(move |conn| {
         // Access first: a stranger learns nothing from a validation error.
-        let project = scope::project(conn, &principal, project_id, ProjectNeed::ContactsWrite)?;
+        let need = ProjectNeed::ContactsWrite;
+        let (project, customer) = scope::project_with_customer(conn, &principal, project_id, need)?;
         if let Some(id) = idempotency::earlier(conn, project.customer_id, idem.as_ref())? {
             return Ok(Created::Replayed(id));
         }
         let contact = Contact::create(project.id, input, now())?;
         check_references(conn, &project, &contact)?;
-        clientele_tenancy::limits::check_contacts(conn, &platform, project.customer_id)?;
+        clientele_tenancy::limits::check_contacts_of(conn, &platform, &customer)?;
         idempotency::claim(conn, project.customer_id, idem.as_ref(), contact.id)?;
         repo::insert(conn, project.customer_id, &contact)?;
         events::append(

@@ -218,13 +218,47 @@ fn tag_rows(c: &Contact) -> Vec<TagRow> {
         .collect()
 }
 
-/// One insert per tag: the statement is the same whatever the tag count, so it stays
-/// prepared (a multi-row insert's text depends on the count and was prepared on every
-/// create: 8% of the SQLite writer's time).
+diesel::define_sql_function! {
+    /// PostgreSQL's `unnest`: one row per element of the array.
+    #[sql_name = "unnest"]
+    fn unnest_text(tags: diesel::sql_types::Array<diesel::sql_types::Text>) -> diesel::sql_types::Text;
+}
+
+/// The tags of a new contact. On PostgreSQL one statement for any count, the tags
+/// bound as one array (`INSERT … SELECT $1, unnest($2), $3`): its text never changes,
+/// so it stays prepared, and a create makes one round trip fewer per tag beyond the
+/// first. On SQLite, in process, one insert per tag: the same statement whatever the
+/// count, so it stays prepared too (a multi-row insert's text depends on the count and
+/// was prepared on every create: 8% of the SQLite writer's time).
 fn insert_tags(conn: &mut DbConn, c: &Contact) -> Result<()> {
-    for row in tag_rows(c) {
-        let q = diesel::insert_into(contact_tags::table).values(row);
-        on_backend!(&mut *conn, |c| q.execute(c)).map_err(errors::db)?;
+    if c.tags.is_empty() {
+        return Ok(());
+    }
+    match conn {
+        DbConn::Pg(pg) => {
+            use diesel::sql_types::Text;
+            use diesel::IntoSql;
+            let rows = diesel::select((
+                c.project_id.to_string().into_sql::<Text>(),
+                unnest_text(c.tags.clone()),
+                c.id.to_string().into_sql::<Text>(),
+            ));
+            diesel::insert_into(contact_tags::table)
+                .values(rows)
+                .into_columns((
+                    contact_tags::project_id,
+                    contact_tags::tag,
+                    contact_tags::contact_id,
+                ))
+                .execute(pg)
+                .map_err(errors::db)?;
+        }
+        DbConn::Sqlite(_) => {
+            for row in tag_rows(c) {
+                let q = diesel::insert_into(contact_tags::table).values(row);
+                on_backend!(&mut *conn, |c| q.execute(c)).map_err(errors::db)?;
+            }
+        }
     }
     Ok(())
 }

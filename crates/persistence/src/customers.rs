@@ -15,7 +15,7 @@ use crate::schema::customers;
 
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = customers)]
-struct CustomerRow {
+pub(crate) struct CustomerRow {
     id: String,
     name: String,
     email: String,
@@ -43,7 +43,7 @@ impl CustomerRow {
         })
     }
 
-    fn into_domain(self) -> Result<Customer> {
+    pub(crate) fn into_domain(self) -> Result<Customer> {
         let corrupt = |what: &str| Error::Internal(format!("customer {}: bad {what}", self.id));
         Ok(Customer {
             id: Uuid::parse_str(&self.id).map_err(|_| corrupt("id"))?,

@@ -4,6 +4,7 @@
 
 use chrono::NaiveDateTime;
 use clientele_domain::access::ProjectRole;
+use clientele_domain::customer::Customer;
 use clientele_domain::identity::Project;
 use clientele_domain::time::{from_naive, to_naive, Timestamp};
 use clientele_domain::{Error, Result};
@@ -85,6 +86,38 @@ pub fn find(conn: &mut DbConn, tenant: Option<Uuid>, id: Uuid) -> Result<Option<
     find_of_tenant!(conn, projects, Row, tenant, id)
         .map_err(errors::db)?
         .map(Row::into_domain)
+        .transpose()
+}
+
+/// The project with this id, if it belongs to `tenant` (any tenant when `None`), with
+/// its customer: one query where a use case needs both (a create checks the customer's
+/// limits after the project's gate).
+pub fn find_with_customer(
+    conn: &mut DbConn,
+    tenant: Option<Uuid>,
+    id: Uuid,
+) -> Result<Option<(Project, Customer)>> {
+    use crate::schema::customers;
+    let q = projects::table
+        .inner_join(customers::table.on(customers::id.eq(projects::customer_id)))
+        .filter(projects::id.eq(id.to_string()));
+    // Selections are typed by backend: built inside each backend's arm.
+    macro_rules! both {
+        () => {
+            (Row::as_select(), crate::customers::CustomerRow::as_select())
+        };
+    }
+    let found = match tenant.map(|t| t.to_string()) {
+        Some(t) => on_backend!(conn, |c| q
+            .filter(projects::customer_id.eq(t))
+            .select(both!())
+            .first(c)
+            .optional()),
+        None => on_backend!(conn, |c| q.select(both!()).first(c).optional()),
+    }
+    .map_err(errors::db)?;
+    found
+        .map(|(project, customer)| Ok((project.into_domain()?, customer.into_domain()?)))
         .transpose()
 }
 

@@ -2,6 +2,7 @@
 //! tenant, look up the caller's project role, and apply the access rule.
 
 use clientele_domain::access::{project_access, Principal, ProjectNeed};
+use clientele_domain::customer::Customer;
 use clientele_domain::hierarchy::{Channel, ProjectStatus};
 use clientele_domain::identity::Project;
 use clientele_domain::{Error, Result};
@@ -18,6 +19,19 @@ pub fn project(
 ) -> Result<Project> {
     let project = projects::get(conn, principal.tenant(), id)?;
     admit(conn, principal, project, need)
+}
+
+/// The gate of [`project`], with the project's customer read in the same query (for a
+/// create that then checks the customer's limits).
+pub fn project_with_customer(
+    conn: &mut DbConn,
+    principal: &Principal,
+    id: Uuid,
+    need: ProjectNeed,
+) -> Result<(Project, Customer)> {
+    let (project, customer) = projects::find_with_customer(conn, principal.tenant(), id)?
+        .ok_or(Error::not_found("project"))?;
+    Ok((admit(conn, principal, project, need)?, customer))
 }
 
 /// The gate of [`project`] for a project already read within the caller's tenant
