@@ -213,6 +213,29 @@ async fn deliveries(app: &TestApp, token: &str, cid: &str, wid: &str) -> Vec<Val
     res.body["deliveries"].as_array().unwrap().clone()
 }
 
+/// The delivery log once `done` holds: the worker records an attempt after the
+/// receiver has answered it, so a log read right after a delivery can lag behind.
+async fn deliveries_when(
+    app: &TestApp,
+    token: &str,
+    (cid, wid): (&str, &str),
+    what: &str,
+    done: impl Fn(&[Value]) -> bool,
+) -> Vec<Value> {
+    let start = Instant::now();
+    loop {
+        let log = deliveries(app, token, cid, wid).await;
+        if done(&log) {
+            return log;
+        }
+        assert!(
+            start.elapsed() < DEADLINE,
+            "timed out waiting for {what}: {log:?}"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[actix_web::test]
 async fn every_event_arrives_once_in_order_across_a_suspension() {
     let app = spawn_app().await;
@@ -302,8 +325,10 @@ async fn every_event_arrives_once_in_order_across_a_suspension() {
     assert_eq!(types[suspended_at + 1], "customer.updated");
 
     // The log: one succeeded delivery per event, newest first.
-    let log = deliveries(&app, &owner, &cid, &wid).await;
-    assert_eq!(log.len(), expected.len());
+    let log = deliveries_when(&app, &owner, (&cid, &wid), "every delivery recorded", |l| {
+        l.len() == expected.len() && l.iter().all(|d| d["status"] != "pending")
+    })
+    .await;
     assert_eq!(log[0]["event_id"], expected.last().unwrap().as_str());
     assert!(log
         .iter()
@@ -342,7 +367,10 @@ async fn failed_attempts_are_retried_logged_and_replayable() {
     for r in &all {
         assert_eq!(verify(&secret, r)["type"], "customer.updated");
     }
-    let log = deliveries(&app, &owner, &cid, &wid).await;
+    let log = deliveries_when(&app, &owner, (&cid, &wid), "the success recorded", |l| {
+        l.iter().any(|d| d["status"] != "pending")
+    })
+    .await;
     assert_eq!(log.len(), 1);
     assert_eq!(log[0]["status"], "succeeded");
     assert_eq!(log[0]["attempts"], 3);
@@ -352,15 +380,15 @@ async fn failed_attempts_are_retried_logged_and_replayable() {
     // webhook moves on.
     receiver.inbox.fail_next.store(1000, Ordering::SeqCst);
     rename(&app, &owner, &cid, "Acme 2").await;
-    let start = Instant::now();
-    let failed = loop {
-        let log = deliveries(&app, &owner, &cid, &wid).await;
-        if let Some(d) = log.iter().find(|d| d["status"] == "failed") {
-            break d.clone();
-        }
-        assert!(start.elapsed() < DEADLINE, "no failed delivery: {log:?}");
-        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-    };
+    let log = deliveries_when(&app, &owner, (&cid, &wid), "a failed delivery", |l| {
+        l.iter().any(|d| d["status"] == "failed")
+    })
+    .await;
+    let failed = log
+        .iter()
+        .find(|d| d["status"] == "failed")
+        .unwrap()
+        .clone();
     assert_eq!(failed["attempts"], 4);
     assert_eq!(failed["last_status"], 500);
     assert!(failed["last_error"].as_str().unwrap().contains("500"));
@@ -395,17 +423,16 @@ async fn failed_attempts_are_retried_logged_and_replayable() {
     for r in receiver.all() {
         verify(&secret, &r);
     }
-    let start = Instant::now();
-    loop {
-        let log = deliveries(&app, &owner, &cid, &wid).await;
-        let d = log.iter().find(|d| d["id"] == failed_id.as_str()).unwrap();
-        if d["status"] == "succeeded" {
-            assert_eq!(d["attempts"], 1);
-            break;
-        }
-        assert!(start.elapsed() < DEADLINE, "replay not recorded: {d}");
-        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-    }
+    let replayed = |l: &[Value]| -> Option<Value> {
+        l.iter().find(|d| d["id"] == failed_id.as_str()).cloned()
+    };
+    let log = deliveries_when(&app, &owner, (&cid, &wid), "the replay recorded", |l| {
+        replayed(l).is_some_and(|d| d["status"] != "pending")
+    })
+    .await;
+    let d = replayed(&log).unwrap();
+    assert_eq!(d["status"], "succeeded");
+    assert_eq!(d["attempts"], 1);
     // The replay is in the audit trail.
     events_since_creation_of(&app, &cid, &wid, "webhook.delivery_replayed").await;
     // Unknown delivery: 404.
@@ -661,16 +688,11 @@ async fn https_targets_are_reached_over_tls() {
     let hello = first_bytes.join().unwrap();
     // A TLS record of type handshake (22), version 3.x.
     assert_eq!((hello[0], hello[1]), (22, 3), "{hello:?}");
-    let start = Instant::now();
-    loop {
-        let log = deliveries(&app, &owner, &cid, &wid).await;
-        if let Some(e) = log.first().and_then(|d| d["last_error"].as_str()) {
-            // The handshake failed (the target speaks no TLS back), and says so.
-            assert!(!e.is_empty());
-            assert!(log[0]["attempts"].as_i64().unwrap_or(0) >= 1, "{log:?}");
-            break;
-        }
-        assert!(start.elapsed() < DEADLINE, "no attempt logged: {log:?}");
-        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-    }
+    let log = deliveries_when(&app, &owner, (&cid, &wid), "an attempt logged", |l| {
+        l.first().is_some_and(|d| d["last_error"].is_string())
+    })
+    .await;
+    // The handshake failed (the target speaks no TLS back), and says so.
+    assert!(!log[0]["last_error"].as_str().unwrap().is_empty());
+    assert!(log[0]["attempts"].as_i64().unwrap_or(0) >= 1, "{log:?}");
 }
