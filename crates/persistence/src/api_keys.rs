@@ -26,6 +26,7 @@ pub struct ApiKey {
 }
 
 #[derive(Queryable, Selectable, Insertable)]
+#[diesel(treat_none_as_default_value = false)]
 #[diesel(table_name = api_keys)]
 struct Row {
     id: String,

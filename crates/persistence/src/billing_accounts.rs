@@ -13,6 +13,7 @@ use crate::errors;
 use crate::schema::{billing_accounts, projects};
 
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(treat_none_as_default_value = false)]
 #[diesel(table_name = billing_accounts)]
 struct Row {
     id: String,

@@ -12,6 +12,7 @@ use crate::errors;
 use crate::schema::channels;
 
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(treat_none_as_default_value = false)]
 #[diesel(table_name = channels)]
 struct Row {
     id: String,

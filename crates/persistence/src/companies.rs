@@ -13,6 +13,7 @@ use crate::errors;
 use crate::schema::{companies, contacts};
 
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(treat_none_as_default_value = false)]
 #[diesel(table_name = companies, treat_none_as_null = true)]
 struct Row {
     id: String,

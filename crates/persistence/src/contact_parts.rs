@@ -69,6 +69,7 @@ fn bad(entity: &str, id: &str, what: &str) -> Error {
 // ---------------------------------------------------------------------------------
 
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(treat_none_as_default_value = false)]
 #[diesel(table_name = contact_addresses, treat_none_as_null = true)]
 struct AddressRow {
     id: String,
@@ -248,6 +249,7 @@ pub fn delete_address(
 // ---------------------------------------------------------------------------------
 
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(treat_none_as_default_value = false)]
 #[diesel(table_name = contact_notes, treat_none_as_null = true)]
 struct NoteRow {
     id: String,
@@ -389,6 +391,7 @@ pub fn delete_note(
 // ---------------------------------------------------------------------------------
 
 #[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(treat_none_as_default_value = false)]
 #[diesel(table_name = contact_interactions)]
 struct InteractionRow {
     id: String,
@@ -507,6 +510,7 @@ pub fn interactions(
 // ---------------------------------------------------------------------------------
 
 #[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(treat_none_as_default_value = false)]
 #[diesel(table_name = contact_payment_methods)]
 struct PaymentMethodRow {
     id: String,
@@ -672,6 +676,7 @@ pub struct RecordedOrder {
 }
 
 #[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(treat_none_as_default_value = false)]
 #[diesel(table_name = contact_orders)]
 struct OrderRow {
     project_id: String,

@@ -21,6 +21,7 @@ use crate::errors;
 use crate::schema::{contact_tags, contacts};
 
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(treat_none_as_default_value = false)]
 #[diesel(table_name = contacts, treat_none_as_null = true)]
 struct Row {
     id: String,
@@ -902,4 +903,32 @@ pub fn count(conn: &mut DbConn, customer_id: Uuid, f: &Filter) -> Result<i64> {
         .count()
         .get_result(conn)
         .map_err(errors::db)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clientele_domain::contact::ContactInput;
+    use diesel::pg::Pg;
+    use diesel::sqlite::Sqlite;
+
+    /// A create's inserts stay prepared on both backends: the contact row with its
+    /// empty optional fields (bound as NULL, not written as DEFAULT) and its tags.
+    #[test]
+    fn a_new_contacts_inserts_are_kept_prepared() {
+        let input = ContactInput {
+            first_name: Some("Ada".into()),
+            email: Some("ada@example.com".into()),
+            tags: Some(vec!["vip".into(), "berlin".into()]),
+            ..ContactInput::default()
+        };
+        let c = Contact::create(Uuid::now_v7(), input, clientele_domain::time::now()).unwrap();
+        assert!(c.phone.is_none() && c.company_id.is_none() && c.last_name.is_none());
+        let row = Row::from_domain(Uuid::now_v7(), &c).unwrap();
+        let insert = diesel::insert_into(contacts::table).values(&row);
+        assert!(QueryFragment::<Sqlite>::is_safe_to_cache_prepared(&insert, &Sqlite).unwrap());
+        assert!(QueryFragment::<Pg>::is_safe_to_cache_prepared(&insert, &Pg).unwrap());
+        let tag = diesel::insert_into(contact_tags::table).values(tag_rows(&c).remove(0));
+        assert!(QueryFragment::<Sqlite>::is_safe_to_cache_prepared(&tag, &Sqlite).unwrap());
+    }
 }

@@ -14,6 +14,7 @@ use crate::errors;
 use crate::schema::customers;
 
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(treat_none_as_default_value = false)]
 #[diesel(table_name = customers)]
 pub(crate) struct CustomerRow {
     id: String,

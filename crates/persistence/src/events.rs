@@ -13,7 +13,8 @@ use crate::errors;
 use crate::schema::events;
 
 #[derive(Insertable)]
-#[diesel(table_name = events, treat_none_as_null = true)]
+#[diesel(treat_none_as_default_value = false)]
+#[diesel(table_name = events)]
 struct NewEventRow<'a> {
     id: String,
     event_type: &'a str,
@@ -195,4 +196,30 @@ pub fn feed(conn: &mut DbConn, q: &FeedQuery) -> Result<Vec<Event>> {
         .into_iter()
         .map(EventRow::into_event)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::pg::Pg;
+    use diesel::query_builder::QueryFragment;
+
+    /// An event without project, actor or request id (bound as NULL, not written as
+    /// DEFAULT) is appended by a statement PostgreSQL keeps prepared.
+    #[test]
+    fn an_events_insert_is_kept_prepared() {
+        let row = NewEventRow {
+            id: clientele_domain::new_id().to_string(),
+            event_type: "customer.updated",
+            customer_id: clientele_domain::new_id().to_string(),
+            project_id: None,
+            subject_id: clientele_domain::new_id().to_string(),
+            payload: "{}".into(),
+            actor: None,
+            request_id: None,
+            occurred_at: to_naive(now()),
+        };
+        let insert = diesel::insert_into(events::table).values(row);
+        assert!(QueryFragment::<Pg>::is_safe_to_cache_prepared(&insert, &Pg).unwrap());
+    }
 }

@@ -22,6 +22,7 @@ pub struct Record {
 }
 
 #[derive(Queryable, Selectable, Insertable)]
+#[diesel(treat_none_as_default_value = false)]
 #[diesel(table_name = idempotency_keys)]
 struct Row {
     customer_id: String,

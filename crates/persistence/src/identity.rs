@@ -16,6 +16,7 @@ use crate::errors;
 use crate::schema::{customers, project_members, refresh_tokens, users};
 
 #[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(treat_none_as_default_value = false)]
 #[diesel(table_name = users)]
 struct UserRow {
     id: String,
@@ -246,6 +247,7 @@ pub fn project_roles(conn: &mut DbConn, user_id: Uuid) -> Result<Vec<(Uuid, Proj
 
 /// A stored refresh token.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(treat_none_as_default_value = false)]
 #[diesel(table_name = refresh_tokens)]
 pub struct RefreshTokenRow {
     pub id: String,

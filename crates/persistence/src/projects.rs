@@ -16,6 +16,7 @@ use crate::errors;
 use crate::schema::{project_members, projects};
 
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(treat_none_as_default_value = false)]
 #[diesel(table_name = projects)]
 pub(crate) struct Row {
     id: String,
@@ -163,6 +164,7 @@ pub struct Membership {
 }
 
 #[derive(Queryable, Selectable, Insertable)]
+#[diesel(treat_none_as_default_value = false)]
 #[diesel(table_name = project_members)]
 struct MemberRow {
     project_id: String,

@@ -30,6 +30,7 @@ pub struct Webhook {
 }
 
 #[derive(Queryable, Selectable, Insertable)]
+#[diesel(treat_none_as_default_value = false)]
 #[diesel(table_name = webhooks)]
 struct Row {
     id: String,
@@ -300,6 +301,7 @@ pub struct Delivery {
 }
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(treat_none_as_default_value = false)]
 #[diesel(table_name = webhook_deliveries, treat_none_as_null = true)]
 struct DeliveryRow {
     id: String,
