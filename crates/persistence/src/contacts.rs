@@ -330,23 +330,16 @@ pub fn find_with_project(
                 .and(contacts::id.eq(id.to_string()))),
         )
         .filter(projects::id.eq(project_id.to_string()));
-    // Selections are typed by backend: built inside each backend's arm.
-    macro_rules! both {
-        () => {
-            (
-                crate::projects::Row::as_select(),
-                Option::<Row>::as_select(),
-            )
-        };
-    }
-    let found = match tenant.map(|t| t.to_string()) {
-        Some(t) => on_backend!(conn, |c| q
-            .filter(projects::customer_id.eq(t))
-            .select(both!())
-            .first(c)
-            .optional()),
-        None => on_backend!(conn, |c| q.select(both!()).first(c).optional()),
-    }
+    let found = first_of_tenant!(
+        conn,
+        q,
+        projects::customer_id,
+        tenant,
+        (
+            crate::projects::Row::as_select(),
+            Option::<Row>::as_select()
+        )
+    )
     .map_err(errors::db)?;
     found
         .map(|(project, contact)| {

@@ -38,19 +38,29 @@ macro_rules! on_backend {
     };
 }
 
+/// The first row of query `$q` as `$select`, if `$tenant_column` is tenant `$tenant`
+/// (any tenant when `None`): each case one statement cached by its type (see
+/// `on_backend!`). `$select` is expanded in each backend's arm, since selections are
+/// typed by backend.
+macro_rules! first_of_tenant {
+    ($conn:expr, $q:expr, $tenant_column:expr, $tenant:expr, $select:expr) => {
+        match $tenant.map(|t| t.to_string()) {
+            Some(t) => on_backend!($conn, |c| $q
+                .filter($tenant_column.eq(t))
+                .select($select)
+                .first(c)
+                .optional()),
+            None => on_backend!($conn, |c| $q.select($select).first(c).optional()),
+        }
+    };
+}
+
 /// The `$row` of `$table` with id `$id`, if it belongs to tenant `$tenant` (any
-/// tenant when `None`): each case one statement cached by its type (see `on_backend!`).
+/// tenant when `None`).
 macro_rules! find_of_tenant {
     ($conn:expr, $table:ident, $row:ty, $tenant:expr, $id:expr) => {{
         let q = $table::table.filter($table::id.eq($id.to_string()));
-        match $tenant.map(|t| t.to_string()) {
-            Some(t) => on_backend!($conn, |c| q
-                .filter($table::customer_id.eq(t))
-                .select(<$row>::as_select())
-                .first(c)
-                .optional()),
-            None => on_backend!($conn, |c| q.select(<$row>::as_select()).first(c).optional()),
-        }
+        first_of_tenant!($conn, q, $table::customer_id, $tenant, <$row>::as_select())
     }};
 }
 

@@ -102,20 +102,13 @@ pub fn find_with_customer(
     let q = projects::table
         .inner_join(customers::table.on(customers::id.eq(projects::customer_id)))
         .filter(projects::id.eq(id.to_string()));
-    // Selections are typed by backend: built inside each backend's arm.
-    macro_rules! both {
-        () => {
-            (Row::as_select(), crate::customers::CustomerRow::as_select())
-        };
-    }
-    let found = match tenant.map(|t| t.to_string()) {
-        Some(t) => on_backend!(conn, |c| q
-            .filter(projects::customer_id.eq(t))
-            .select(both!())
-            .first(c)
-            .optional()),
-        None => on_backend!(conn, |c| q.select(both!()).first(c).optional()),
-    }
+    let found = first_of_tenant!(
+        conn,
+        q,
+        projects::customer_id,
+        tenant,
+        (Row::as_select(), crate::customers::CustomerRow::as_select())
+    )
     .map_err(errors::db)?;
     found
         .map(|(project, customer)| Ok((project.into_domain()?, customer.into_domain()?)))
