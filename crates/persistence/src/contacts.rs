@@ -236,32 +236,40 @@ fn insert_tags(conn: &mut DbConn, c: &Contact) -> Result<()> {
         return Ok(());
     }
     match conn {
-        DbConn::Pg(pg) => {
-            use diesel::sql_types::Text;
-            use diesel::IntoSql;
-            let rows = diesel::select((
-                c.project_id.to_string().into_sql::<Text>(),
-                unnest_text(c.tags.clone()),
-                c.id.to_string().into_sql::<Text>(),
-            ));
-            diesel::insert_into(contact_tags::table)
-                .values(rows)
-                .into_columns((
-                    contact_tags::project_id,
-                    contact_tags::tag,
-                    contact_tags::contact_id,
-                ))
-                .execute(pg)
-                .map_err(errors::db)?;
-        }
-        DbConn::Sqlite(_) => {
+        DbConn::Pg(pg) => diesel::query_dsl::methods::ExecuteDsl::execute(tags_as_array(c), pg)
+            .map_err(errors::db)?,
+        DbConn::Sqlite(sqlite) => {
             for row in tag_rows(c) {
-                let q = diesel::insert_into(contact_tags::table).values(row);
-                on_backend!(&mut *conn, |c| q.execute(c)).map_err(errors::db)?;
+                diesel::insert_into(contact_tags::table)
+                    .values(row)
+                    .execute(sqlite)
+                    .map_err(errors::db)?;
             }
+            0
         }
-    }
+    };
     Ok(())
+}
+
+/// PostgreSQL's insert of all of a contact's tags: `INSERT … SELECT $1, unnest($2), $3`.
+fn tags_as_array(
+    c: &Contact,
+) -> impl diesel::query_dsl::methods::ExecuteDsl<diesel::PgConnection> + QueryFragment<diesel::pg::Pg>
+{
+    use diesel::sql_types::Text;
+    use diesel::IntoSql;
+    let rows = diesel::select((
+        c.project_id.to_string().into_sql::<Text>(),
+        unnest_text(c.tags.clone()),
+        c.id.to_string().into_sql::<Text>(),
+    ));
+    diesel::insert_into(contact_tags::table)
+        .values(rows)
+        .into_columns((
+            contact_tags::project_id,
+            contact_tags::tag,
+            contact_tags::contact_id,
+        ))
 }
 
 /// Rows per multi-row INSERT: 36 columns x 500 stays under SQLite's 32,766 bound
@@ -923,5 +931,21 @@ mod tests {
         assert!(QueryFragment::<Pg>::is_safe_to_cache_prepared(&insert, &Pg).unwrap());
         let tag = diesel::insert_into(contact_tags::table).values(tag_rows(&c).remove(0));
         assert!(QueryFragment::<Sqlite>::is_safe_to_cache_prepared(&tag, &Sqlite).unwrap());
+        let tags = tags_as_array(&c);
+        assert!(tags.is_safe_to_cache_prepared(&Pg).unwrap());
+        // One statement for any count of tags: the same text for one tag as for two.
+        let one = Contact {
+            tags: vec!["vip".into()],
+            ..c.clone()
+        };
+        fn sql<Q: QueryFragment<Pg>>(q: &Q) -> String {
+            let text = diesel::debug_query::<Pg, _>(q).to_string();
+            text.split(" -- binds")
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        }
+        assert_eq!(sql(&tags), sql(&tags_as_array(&one)));
+        assert!(sql(&tags).contains("unnest($2)"), "{}", sql(&tags));
     }
 }

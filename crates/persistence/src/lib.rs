@@ -8,8 +8,8 @@
 //!
 //! Every `Insertable` row says `treat_none_as_default_value = false`: a `None` binds
 //! NULL. Otherwise diesel writes `DEFAULT` for it on PostgreSQL and never keeps such
-//! an insert prepared, so PostgreSQL parsed and planned every create's inserts again,
-//! a round trip more each. No nullable column has a default to lose.
+//! an insert prepared, so PostgreSQL parsed and planned every create's inserts again.
+//! No nullable column has a default to lose.
 
 /// A multi-row INSERT of `$rows` into `$table`, as one statement. Diesel's
 /// multi-backend connection cannot express batch inserts (it would need the two
