@@ -14,6 +14,7 @@ fn s(v: &Value) -> String {
 }
 
 /// A signed-up tenant: its owner's token, customer id and default project.
+#[derive(Clone)]
 struct Tenant {
     token: String,
     cid: String,
@@ -1261,6 +1262,19 @@ async fn tenants_roles_and_suspension() {
     )
     .await
     .assert_problem(404);
+    // Nor can it create one there: the create's gate finds no such project.
+    g.call(
+        &app,
+        Method::POST,
+        &t.url("contacts"),
+        Some(json!({"email": "intruder@example.com"})),
+    )
+    .await
+    .assert_problem(404);
+    assert_eq!(
+        ids(&t.list(&app, "limit=100").await),
+        std::slice::from_ref(&id)
+    );
 
     // Viewers read; agents write.
     let (_, viewer) = member_with_role(&app, &t, "viewer@acme.com", "viewer").await;
@@ -1514,4 +1528,48 @@ async fn companies_form_a_tree_and_hold_contacts() {
     )
     .await
     .assert_problem(404);
+}
+
+#[actix_web::test]
+async fn an_archived_project_takes_no_new_contacts() {
+    let app = spawn_app().await;
+    let t = tenant(&app, "Acme", "owner@acme.com").await;
+    let res = t
+        .call(
+            &app,
+            Method::POST,
+            &format!("/api/v1/customers/{}/projects", t.cid),
+            Some(json!({"name": "Old brand", "slug": "old-brand"})),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    let old = Tenant {
+        pid: s(&res.body["id"]),
+        ..t.clone()
+    };
+    old.create(&app, json!({"email": "kept@example.com"})).await;
+    let res = t
+        .call(
+            &app,
+            Method::DELETE,
+            &format!("/api/v1/projects/{}", old.pid),
+            None,
+        )
+        .await;
+    assert_eq!(res.body["status"], "archived", "{}", res.text);
+
+    let res = old
+        .call(
+            &app,
+            Method::POST,
+            &old.url("contacts"),
+            Some(json!({"email": "new@example.com"})),
+        )
+        .await;
+    res.assert_problem(409);
+    assert_eq!(res.body["code"], "project_archived", "{}", res.text);
+    // What it holds stays readable.
+    let res = old.list(&app, "limit=100").await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(ids(&res).len(), 1);
 }
