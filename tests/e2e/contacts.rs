@@ -1243,6 +1243,19 @@ async fn tenants_roles_and_suspension() {
     g.call(&app, Method::GET, &t.url("contacts"), None)
         .await
         .assert_problem(404);
+    // A list reads its page before the project when the token decides access: every
+    // form of it still finds no page in another tenant's project, and shows none of it.
+    for query in ["search=a", "limit=1&sort_by=email", "page=1", "status=active"] {
+        let res = g
+            .call(&app, Method::GET, &t.url(&format!("contacts?{query}")), None)
+            .await;
+        res.assert_problem(404);
+        assert!(!res.text.contains(&id), "{query}: {}", res.text);
+    }
+    // Its own project, with no contacts, is an empty page, not a missing project.
+    let res = g.list(&app, "limit=10").await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert!(ids(&res).is_empty());
     g.call(&app, Method::GET, &g.url(&format!("contacts/{id}")), None)
         .await
         .assert_problem(404);

@@ -179,8 +179,15 @@ pub async fn list(db: &Db, actor: &Actor, query: ListQuery) -> Result<ContactPag
     let principal = actor.principal.clone();
     db.read(move |conn| {
         let project_id = query.filter.project_id;
-        let project = scope::project(conn, &principal, project_id, ProjectNeed::ContactsRead)?;
-        let tenant = project.customer_id;
+        let need = ProjectNeed::ContactsRead;
+        // When the caller's claims decide, the project is not read before the page: a
+        // row of the page, filtered to the tenant and project, shows it is the tenant's
+        // (a statement fewer per page; on PostgreSQL a round trip).
+        let known = scope::tenant_for_read(&principal, project_id, need);
+        let tenant = match known {
+            Some(tenant) => tenant,
+            None => scope::project(conn, &principal, project_id, need)?.customer_id,
+        };
         let page = match query.page {
             Some(n) => Page::Offset((n - 1).max(0).saturating_mul(query.limit)),
             None => Page::Keyset(query.after.as_ref()),
@@ -194,6 +201,10 @@ pub async fn list(db: &Db, actor: &Actor, query: ListQuery) -> Result<ContactPag
             page,
             query.limit,
         )?;
+        if known.is_some() && contacts.is_empty() {
+            // Nothing shows the project exists: another tenant's project is not found.
+            scope::project(conn, &principal, project_id, need)?;
+        }
         let total = match query.page {
             Some(_) => Some(repo::count(conn, tenant, &query.filter)?),
             None => None,

@@ -9,7 +9,7 @@ use clientele_persistence::{contacts, DbConn};
 use uuid::Uuid;
 
 use clientele_tenancy::scope::admit;
-pub use clientele_tenancy::scope::{project, project_with_customer};
+pub use clientele_tenancy::scope::{project, project_with_customer, tenant_for_read};
 
 /// Contact `id` of project `project_id` for `need`; for writes the contact's row is
 /// locked first, so that a concurrent change is seen, never overwritten. A deleted contact is not found

@@ -54,6 +54,22 @@ pub fn admit(
     Ok(project)
 }
 
+/// The caller's tenant when its claims alone admit it to read project `id` of that
+/// tenant: no project role to look up, and a read, which an archived project allows.
+/// The project itself is not read, so this does not say that it exists: a query
+/// filtered to this tenant and project proves that by returning a row, and when it
+/// returns none the caller must pass [`project`] (which answers 404 for a project that
+/// is not the tenant's). `None`: use [`project`] first.
+pub fn tenant_for_read(principal: &Principal, id: Uuid, need: ProjectNeed) -> Option<Uuid> {
+    if !matches!(need, ProjectNeed::Read | ProjectNeed::ContactsRead) {
+        return None;
+    }
+    let tenant = principal.tenant()?;
+    project_access(principal, tenant, id, None, need)
+        .ok()
+        .map(|()| tenant)
+}
+
 /// Like [`project`], also for an archived project (to archive or restore it).
 pub fn project_any_status(
     conn: &mut DbConn,
