@@ -49,6 +49,16 @@ impl Phone {
         Ok(Phone(format!("+{digits}")))
     }
 
+    /// A number as [`Phone::parse`] stored it (`+` and 8 to 15 digits, the first not
+    /// 0), checked for that form but not parsed again: reads of contacts skip the
+    /// parser's allocations.
+    pub fn from_stored(stored: String) -> Option<Phone> {
+        let normal = stored
+            .strip_prefix('+')
+            .is_some_and(|d| d.bytes().all(|b| b.is_ascii_digit()) && check_digits(d).is_ok());
+        normal.then_some(Phone(stored))
+    }
+
     /// The normalized number, `+` included.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -135,6 +145,15 @@ mod tests {
         assert!(Phone::parse("+1234567", "phone").is_err()); // 7
         assert!(Phone::parse("+1234567890123456", "phone").is_err()); // 16
         assert!(Phone::parse("001234567", "phone").is_err()); // 7 after 00
+    }
+
+    #[test]
+    fn the_stored_form_is_taken_as_it_is_and_nothing_else() {
+        let parsed = Phone::parse("+1 (415) 555-0100", "phone").unwrap();
+        assert_eq!(Phone::from_stored(parsed.as_str().into()), Some(parsed));
+        for not_stored in ["", "14155550100", "+1 415 555 0100", "+0123456789", "+1234567"] {
+            assert!(Phone::from_stored(not_stored.into()).is_none(), "{not_stored}");
+        }
     }
 
     #[test]

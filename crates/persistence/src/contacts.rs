@@ -130,16 +130,15 @@ impl Row {
             id: errors::stored_id(&self.id, "contact id")?,
             project_id: errors::stored_id(&self.project_id, "project id")?,
             kind: Kind::parse(&self.kind).ok_or_else(|| bad("kind"))?,
-            email: (!self.email.is_empty())
-                .then(|| Email::parse(&self.email, "email"))
-                .transpose()
-                .map_err(|_| bad("email"))?,
+            // Stored normalized by their parsers; taken back as they are.
+            email: match self.email.is_empty() {
+                true => None,
+                false => Some(Email::from_stored(self.email).ok_or_else(|| bad("email"))?),
+            },
             phone: self
                 .phone
-                .as_deref()
-                .map(|p| Phone::parse(p, "phone"))
-                .transpose()
-                .map_err(|_| bad("phone"))?,
+                .map(|p| Phone::from_stored(p).ok_or_else(|| bad("phone")))
+                .transpose()?,
             stage: Stage::parse(&self.stage).ok_or_else(|| bad("stage"))?,
             status: ContactStatus::parse(&self.status).ok_or_else(|| bad("status"))?,
             tier: Tier::parse(&self.tier).ok_or_else(|| bad("tier"))?,
