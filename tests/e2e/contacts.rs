@@ -1245,9 +1245,19 @@ async fn tenants_roles_and_suspension() {
         .assert_problem(404);
     // A list reads its page before the project when the token decides access: every
     // form of it still finds no page in another tenant's project, and shows none of it.
-    for query in ["search=a", "limit=1&sort_by=email", "page=1", "status=active"] {
+    for query in [
+        "search=a",
+        "limit=1&sort_by=email",
+        "page=1",
+        "status=active",
+    ] {
         let res = g
-            .call(&app, Method::GET, &t.url(&format!("contacts?{query}")), None)
+            .call(
+                &app,
+                Method::GET,
+                &t.url(&format!("contacts?{query}")),
+                None,
+            )
             .await;
         res.assert_problem(404);
         assert!(!res.text.contains(&id), "{query}: {}", res.text);

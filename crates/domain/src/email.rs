@@ -83,7 +83,10 @@ mod tests {
         let stored = Email::from_stored(e.as_str().to_string()).unwrap();
         assert_eq!(stored, e);
         for not_stored in ["", "Ana@example.com", "a b@x.com", "plain", "a@@x.com"] {
-            assert!(Email::from_stored(not_stored.into()).is_none(), "{not_stored}");
+            assert!(
+                Email::from_stored(not_stored.into()).is_none(),
+                "{not_stored}"
+            );
         }
     }
 

@@ -151,8 +151,17 @@ mod tests {
     fn the_stored_form_is_taken_as_it_is_and_nothing_else() {
         let parsed = Phone::parse("+1 (415) 555-0100", "phone").unwrap();
         assert_eq!(Phone::from_stored(parsed.as_str().into()), Some(parsed));
-        for not_stored in ["", "14155550100", "+1 415 555 0100", "+0123456789", "+1234567"] {
-            assert!(Phone::from_stored(not_stored.into()).is_none(), "{not_stored}");
+        for not_stored in [
+            "",
+            "14155550100",
+            "+1 415 555 0100",
+            "+0123456789",
+            "+1234567",
+        ] {
+            assert!(
+                Phone::from_stored(not_stored.into()).is_none(),
+                "{not_stored}"
+            );
         }
     }
 
