@@ -114,3 +114,63 @@ pub fn channel(
     })?;
     Ok((channel, project))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clientele_domain::access::{CustomerRole, Scope};
+    use clientele_domain::customer::CustomerStatus;
+
+    fn member(tenant: Uuid, role: CustomerRole, status: CustomerStatus) -> Principal {
+        Principal::Member {
+            user_id: Uuid::now_v7(),
+            customer_id: tenant,
+            role,
+            tenant_status: status,
+        }
+    }
+
+    fn key(tenant: Uuid, project: Option<Uuid>, scopes: Vec<Scope>) -> Principal {
+        Principal::ApiKey {
+            key_id: Uuid::now_v7(),
+            customer_id: Some(tenant),
+            project_id: project,
+            scopes,
+            tenant_status: Some(CustomerStatus::Active),
+        }
+    }
+
+    #[test]
+    fn only_reads_the_token_decides_skip_the_project() {
+        let (tenant, project) = (Uuid::now_v7(), Uuid::now_v7());
+        let active = CustomerStatus::Active;
+        let read = ProjectNeed::ContactsRead;
+        let skips = [
+            member(tenant, CustomerRole::Owner, active),
+            member(tenant, CustomerRole::Admin, CustomerStatus::Suspended),
+            key(tenant, None, vec![Scope::ContactsRead]),
+            key(tenant, Some(project), vec![Scope::ContactsWrite]),
+        ];
+        for p in &skips {
+            assert_eq!(tenant_for_read(p, project, read), Some(tenant), "{p:?}");
+        }
+        // A project role to look up, a closed tenant, a key for another project or
+        // without the scope, a platform caller, or a write: the project is read first.
+        let reads_first = [
+            member(tenant, CustomerRole::Member, active),
+            member(tenant, CustomerRole::Owner, CustomerStatus::Inactive),
+            key(tenant, Some(Uuid::now_v7()), vec![Scope::ContactsRead]),
+            key(tenant, None, vec![]),
+            Principal::PlatformAdmin {
+                user_id: Uuid::now_v7(),
+            },
+        ];
+        for p in &reads_first {
+            assert_eq!(tenant_for_read(p, project, read), None, "{p:?}");
+        }
+        let owner = member(tenant, CustomerRole::Owner, active);
+        for need in [ProjectNeed::ContactsWrite, ProjectNeed::Manage] {
+            assert_eq!(tenant_for_read(&owner, project, need), None, "{need:?}");
+        }
+    }
+}
