@@ -19,6 +19,7 @@ use uuid::Uuid;
 use crate::conn::{DbConn, MultiBackend};
 use crate::errors;
 use crate::schema::{contact_tags, contacts};
+use crate::stamp::{MaybeStamp, Stamp};
 
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(treat_none_as_default_value = false)]
@@ -52,14 +53,40 @@ struct Row {
     average_order_value: i64,
     lifetime_value: i64,
     currency: Option<String>,
+    #[diesel(deserialize_as = MaybeStamp)]
     first_order_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = MaybeStamp)]
     last_order_at: Option<NaiveDateTime>,
     last_order_key: i64,
+    #[diesel(deserialize_as = Stamp)]
     created_at: NaiveDateTime,
+    #[diesel(deserialize_as = Stamp)]
     updated_at: NaiveDateTime,
+    #[diesel(deserialize_as = MaybeStamp)]
     churned_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = MaybeStamp)]
     deleted_at: Option<NaiveDateTime>,
     version: i64,
+}
+
+/// The SQL type of a whole [`Row`], column by column.
+type RowSql = diesel::dsl::SqlTypeOf<<Row as Selectable<MultiBackend>>::SelectExpression>;
+
+/// `"contacts"."id", "contacts"."customer_id", …`: a [`Row`]'s select list, built once
+/// from the schema. A boxed query (a list, a search) has no type that fixes its SQL,
+/// so diesel builds its text on every run to find the prepared statement; written out
+/// column by column (two quoted identifiers each) that was a tenth of a list's CPU.
+/// One literal is one copy. The double quotes are valid identifiers on both backends.
+static ROW_COLUMNS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let q = contacts::table.select(Row::as_select());
+    let sql = diesel::debug_query::<diesel::pg::Pg, _>(&q).to_string();
+    let list = sql.strip_prefix("SELECT ").unwrap_or(&sql);
+    list.split(" FROM ").next().unwrap_or(list).to_string()
+});
+
+/// A [`Row`]'s columns, for boxed queries.
+fn row_columns() -> diesel::expression::SqlLiteral<RowSql> {
+    diesel::dsl::sql::<RowSql>(&ROW_COLUMNS)
 }
 
 /// The lower-case form used for prefix search and name sorting.
@@ -712,7 +739,7 @@ pub fn list(
         if let Page::Offset(offset) = page {
             q = q.offset(offset);
         }
-        q.select(Row::as_select())
+        q.select(row_columns())
             .limit(limit + 1)
             .load::<Row>(conn)
             .map_err(errors::db)?
@@ -807,12 +834,12 @@ fn search_page(
         ($col:expr, $after:expr) => {
             if desc {
                 q.order(($col.desc(), contacts::id.desc()))
-                    .select(Row::as_select())
-                    .load(conn)
+                    .select(row_columns())
+                    .load::<Row>(conn)
             } else {
                 q.order(($col.asc(), contacts::id.asc()))
-                    .select(Row::as_select())
-                    .load(conn)
+                    .select(row_columns())
+                    .load::<Row>(conn)
             }
         };
     }

@@ -81,6 +81,7 @@ pub mod migrations;
 mod prepared;
 pub mod projects;
 pub mod schema;
+mod stamp;
 pub mod webhooks;
 mod writer;
 
