@@ -84,9 +84,40 @@ static ROW_COLUMNS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     list.split(" FROM ").next().unwrap_or(list).to_string()
 });
 
-/// A [`Row`]'s columns, for boxed queries.
-fn row_columns() -> diesel::expression::SqlLiteral<RowSql> {
-    diesel::dsl::sql::<RowSql>(&ROW_COLUMNS)
+/// A [`Row`]'s columns, for boxed queries. Not diesel's `sql` literal: diesel never
+/// keeps a statement with one of those prepared.
+fn row_columns() -> RowColumns {
+    RowColumns
+}
+
+#[derive(Debug, Clone, Copy)]
+struct RowColumns;
+
+impl diesel::Expression for RowColumns {
+    type SqlType = RowSql;
+}
+
+impl diesel::expression::ValidGrouping<()> for RowColumns {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
+impl diesel::AppearsOnTable<contacts::table> for RowColumns {}
+
+impl diesel::SelectableExpression<contacts::table> for RowColumns {}
+
+impl diesel::query_builder::QueryId for RowColumns {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl QueryFragment<MultiBackend> for RowColumns {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, MultiBackend>,
+    ) -> QueryResult<()> {
+        out.push_sql(&ROW_COLUMNS);
+        Ok(())
+    }
 }
 
 /// The lower-case form used for prefix search and name sorting.
@@ -938,6 +969,34 @@ mod tests {
     use clientele_domain::contact::ContactInput;
     use diesel::pg::Pg;
     use diesel::sqlite::Sqlite;
+
+    /// A page's select list is the typed one, written once, and a boxed page that uses
+    /// it stays prepared on both backends (diesel's `sql` literal would not).
+    #[test]
+    fn a_pages_select_list_is_the_rows_and_keeps_it_prepared() {
+        let typed = contacts::table.select(Row::as_select());
+        assert_eq!(
+            diesel::debug_query::<Pg, _>(&typed).to_string(),
+            format!("SELECT {} FROM \"contacts\" -- binds: []", *ROW_COLUMNS)
+        );
+        assert!(ROW_COLUMNS.starts_with("\"contacts\".\"id\", \"contacts\".\"customer_id\""));
+        let page = || {
+            contacts::table
+                .filter(contacts::project_id.eq("p"))
+                .into_boxed::<MultiBackend>()
+        };
+        let ours = page().select(row_columns()).limit(21);
+        let literal = page()
+            .select(diesel::dsl::sql::<RowSql>(&ROW_COLUMNS))
+            .limit(21);
+        for backend in [MultiBackend::Sqlite(Sqlite), MultiBackend::Pg(Pg)] {
+            let cached = |q: &dyn QueryFragment<MultiBackend>| {
+                q.is_safe_to_cache_prepared(&backend).unwrap()
+            };
+            assert!(cached(&ours));
+            assert!(!cached(&literal));
+        }
+    }
 
     /// A create's inserts stay prepared on both backends: the contact row with its
     /// empty optional fields (bound as NULL, not written as DEFAULT) and its tags.

@@ -157,4 +157,33 @@ mod tests {
             assert_eq!(parse(text), None, "{text}");
         }
     }
+
+    /// Through SQLite: our form by the fast path, other forms and a Julian day number
+    /// by diesel's, NULL as none.
+    #[test]
+    fn reads_every_form_sqlite_returns() {
+        use diesel::dsl::sql;
+        use diesel::prelude::*;
+        let mut conn = diesel::SqliteConnection::establish(":memory:").unwrap();
+        let mut read = |expr: &str| -> Stamp {
+            diesel::select(sql::<Timestamp>(expr))
+                .get_result(&mut conn)
+                .unwrap()
+        };
+        let ours = chrono_parse("2026-12-01 10:54:10.430732");
+        assert_eq!(read("'2026-12-01 10:54:10.430732'"), Stamp(ours));
+        assert_eq!(read("'2026-12-01T10:54:10.430732'"), Stamp(ours));
+        assert_eq!(
+            read("julianday('2026-12-01 12:00:00')"),
+            Stamp(chrono_parse("2026-12-01 12:00:00"))
+        );
+        let none: MaybeStamp = diesel::select(sql::<Nullable<Timestamp>>("NULL"))
+            .get_result(&mut conn)
+            .unwrap();
+        assert_eq!(none, MaybeStamp(None));
+        let some: MaybeStamp = diesel::select(sql::<Nullable<Timestamp>>("'1970-01-01 00:00:00'"))
+            .get_result(&mut conn)
+            .unwrap();
+        assert_eq!(some, MaybeStamp(Some(chrono_parse("1970-01-01 00:00:00"))));
+    }
 }
