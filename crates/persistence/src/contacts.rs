@@ -74,9 +74,10 @@ type RowSql = diesel::dsl::SqlTypeOf<<Row as Selectable<MultiBackend>>::SelectEx
 
 /// `"contacts"."id", "contacts"."customer_id", …`: a [`Row`]'s select list, built once
 /// from the schema. A boxed query (a list, a search) has no type that fixes its SQL,
-/// so diesel builds its text on every run to find the prepared statement; written out
-/// column by column (two quoted identifiers each) that was a tenth of a list's CPU.
-/// One literal is one copy. The double quotes are valid identifiers on both backends.
+/// so diesel builds its text on every run to find the prepared statement. Column by
+/// column (two quoted identifiers each) that was most of the tenth of a list's CPU
+/// spent building SQL; one prebuilt string is one copy. Double-quoted identifiers are
+/// valid on both backends.
 static ROW_COLUMNS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     let q = contacts::table.select(Row::as_select());
     let sql = diesel::debug_query::<diesel::pg::Pg, _>(&q).to_string();
