@@ -185,6 +185,28 @@ async fn complete_customer_flow() {
     assert!(c.get("data").is_none());
     let one = |rest: &str| t.url(&format!("contacts/{id}{rest}"));
 
+    // Read back, by id and in a page: the stored timestamps come back as written (to
+    // the microsecond), and both answers are JSON.
+    let got = t.call(&app, Method::GET, &one(""), None).await;
+    assert_eq!(got.status, 200, "{}", got.text);
+    assert_eq!(
+        got.header("content-type").as_deref(),
+        Some("application/json")
+    );
+    let page = t.list(&app, "limit=5").await;
+    assert_eq!(
+        page.header("content-type").as_deref(),
+        Some("application/json")
+    );
+    let listed = &page.body["contacts"][0];
+    for stored in [&got.body, listed] {
+        assert_eq!(stored["id"], c["id"]);
+        for field in ["created_at", "updated_at", "last_order_at", "deleted_at"] {
+            assert_eq!(stored[field], c[field], "{field}");
+        }
+    }
+    assert!(c["created_at"].is_string() && c["last_order_at"].is_null());
+
     // 2. Assign to a sales rep.
     let res = t
         .call(

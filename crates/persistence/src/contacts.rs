@@ -94,22 +94,31 @@ fn row_columns() -> RowColumns {
 #[derive(Debug, Clone, Copy)]
 struct RowColumns;
 
-impl diesel::Expression for RowColumns {
-    type SqlType = RowSql;
+/// The traits that let a hand-written fragment of `contacts` SQL stand in a query as an
+/// expression of type `$sql`. No static query id: such a statement is kept prepared
+/// under its SQL text.
+macro_rules! contacts_fragment {
+    ($ty:ty, $sql:ty) => {
+        impl diesel::Expression for $ty {
+            type SqlType = $sql;
+        }
+
+        impl diesel::expression::ValidGrouping<()> for $ty {
+            type IsAggregate = diesel::expression::is_aggregate::Never;
+        }
+
+        impl diesel::AppearsOnTable<contacts::table> for $ty {}
+
+        impl diesel::query_builder::QueryId for $ty {
+            type QueryId = ();
+            const HAS_STATIC_QUERY_ID: bool = false;
+        }
+    };
 }
 
-impl diesel::expression::ValidGrouping<()> for RowColumns {
-    type IsAggregate = diesel::expression::is_aggregate::Never;
-}
-
-impl diesel::AppearsOnTable<contacts::table> for RowColumns {}
+contacts_fragment!(RowColumns, RowSql);
 
 impl diesel::SelectableExpression<contacts::table> for RowColumns {}
-
-impl diesel::query_builder::QueryId for RowColumns {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
 
 impl QueryFragment<MultiBackend> for RowColumns {
     fn walk_ast<'b>(
@@ -896,21 +905,8 @@ struct SearchPage {
     limit: i64,
 }
 
-impl diesel::Expression for SearchPage {
-    type SqlType = Bool;
-}
-
-impl diesel::expression::ValidGrouping<()> for SearchPage {
-    type IsAggregate = diesel::expression::is_aggregate::Never;
-}
-
-impl diesel::AppearsOnTable<contacts::table> for SearchPage {}
-
-impl diesel::query_builder::QueryId for SearchPage {
-    type QueryId = ();
-    // Cached by its SQL text: the terms are boxed queries, whose type says nothing.
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
+// Cached by its SQL text: the terms are boxed queries, whose type says nothing.
+contacts_fragment!(SearchPage, Bool);
 
 impl QueryFragment<MultiBackend> for SearchPage {
     fn walk_ast<'b>(

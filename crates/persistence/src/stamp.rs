@@ -44,10 +44,8 @@ impl From<MaybeStamp> for Option<NaiveDateTime> {
 /// accepts and we hand to it).
 pub fn parse(text: &str) -> Option<NaiveDateTime> {
     let b = text.as_bytes();
-    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || b[10] != b' ' || b[13] != b':' {
-        return None;
-    }
-    if b[16] != b':' {
+    let separators = [(4, b'-'), (7, b'-'), (10, b' '), (13, b':'), (16, b':')];
+    if b.len() < 19 || separators.iter().any(|&(i, c)| b[i] != c) {
         return None;
     }
     let num = |from: usize, to: usize| -> Option<u32> {
