@@ -116,6 +116,8 @@ impl DatabaseUrl {
                      PRAGMA optimize = 0x10002;"
                 ))
                 .map_err(|e| Error::Unavailable(format!("cannot configure SQLite: {e}")))?;
+                crate::top::register(&mut conn)
+                    .map_err(|e| Error::Unavailable(format!("cannot configure SQLite: {e}")))?;
                 Ok(DbConn::Sqlite(conn))
             }
         }

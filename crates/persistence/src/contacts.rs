@@ -689,8 +689,8 @@ fn filtered(customer_id: Uuid, f: &Filter) -> Boxed<'static> {
     narrowed(q, f)
 }
 
-/// Orders by (column, id) and starts after the cursor, in either direction.
-macro_rules! keyset {
+/// Keeps the rows after the cursor in (column, id) order, in either direction.
+macro_rules! after_cursor {
     ($q:expr, $col:expr, $after:expr, $desc:expr) => {{
         let mut q = $q;
         if let Some((key, id)) = $after {
@@ -705,6 +705,14 @@ macro_rules! keyset {
                     .filter($col.gt(key).or(contacts::id.gt(id)))
             };
         }
+        q
+    }};
+}
+
+/// Orders by (column, id) and starts after the cursor, in either direction.
+macro_rules! keyset {
+    ($q:expr, $col:expr, $after:expr, $desc:expr) => {{
+        let q = after_cursor!($q, $col, $after, $desc);
         if $desc {
             q.order(($col.desc(), contacts::id.desc()))
         } else {
@@ -824,7 +832,8 @@ pub fn list(
 /// are read whole. A single query with the terms OR-ed read every match from the table
 /// to sort them: at a million contacts a common prefix matches hundreds, and that was
 /// most of a search's time. One statement rather than one per term and one for the
-/// page: on PostgreSQL each statement is a round trip and its own execution.
+/// page: on PostgreSQL each statement is a round trip and its own execution. On SQLite
+/// the terms' matches go unsorted to `clientele_top` (see `top`), which keeps the page.
 #[allow(clippy::too_many_arguments)]
 fn search_page(
     conn: &mut DbConn,
@@ -839,6 +848,7 @@ fn search_page(
 ) -> Result<Vec<Row>> {
     let project = f.project_id.to_string();
     let want = offset.saturating_add(limit).saturating_add(1);
+    let top = matches!(conn, DbConn::Sqlite(_));
     let mut branches: Vec<Box<dyn QueryFragment<MultiBackend>>> = Vec::new();
     for (on, prefix) in terms {
         // The tenant is checked on the rows read whole: a project has one tenant, and
@@ -851,20 +861,26 @@ fn search_page(
         );
         macro_rules! first_keys {
             ($col:expr, $after:expr) => {
-                Box::new(
-                    keyset!(q, $col, $after, desc)
-                        .select((contacts::id, $col))
-                        .limit(want),
-                )
+                if top {
+                    Box::new(after_cursor!(q, $col, $after, desc).select((contacts::id, $col)))
+                } else {
+                    Box::new(
+                        keyset!(q, $col, $after, desc)
+                            .select((contacts::id, $col))
+                            .limit(want),
+                    )
+                }
             };
         }
         branches.push(with_sort!(sort, after.clone(), first_keys));
     }
     let page = SearchPage {
         branches,
+        top,
         desc,
         offset,
         limit: limit.saturating_add(1),
+        want,
     };
     let q = contacts::table
         .filter(contacts::project_id.eq(project))
@@ -898,11 +914,20 @@ fn search_page(
 /// the compound on both backends; UNION drops a contact matched by several terms (each
 /// gives the same id and key). Its SQL depends only on the number of terms and what
 /// they filter, so diesel keeps it prepared by its text.
+///
+/// With `top` (SQLite), the terms are every match, unsorted, and the page is kept by
+/// the `clientele_top` aggregate, which also drops repeats:
+///
+/// `contacts.id IN (SELECT value FROM json_each((WITH t(id, k) AS (<term 1> UNION ALL
+/// <term 2> …) SELECT clientele_top(id, k, ?, ?, ?) FROM t)))`
 struct SearchPage {
     branches: Vec<Box<dyn QueryFragment<MultiBackend>>>,
+    top: bool,
     desc: bool,
     offset: i64,
     limit: i64,
+    /// `offset + limit`: the rows `clientele_top` keeps.
+    want: i64,
 }
 
 // Cached by its SQL text: the terms are boxed queries, whose type says nothing.
@@ -913,6 +938,23 @@ impl QueryFragment<MultiBackend> for SearchPage {
         &'b self,
         mut out: diesel::query_builder::AstPass<'_, 'b, MultiBackend>,
     ) -> QueryResult<()> {
+        if self.top {
+            out.push_sql("\"contacts\".\"id\" IN (SELECT value FROM json_each((WITH t(id, k) AS (");
+            for (i, branch) in self.branches.iter().enumerate() {
+                if i > 0 {
+                    out.push_sql(" UNION ALL ");
+                }
+                branch.walk_ast(out.reborrow())?;
+            }
+            out.push_sql(") SELECT clientele_top(id, k, ");
+            out.push_bind_param::<diesel::sql_types::BigInt, _>(&self.want)?;
+            out.push_sql(", ");
+            out.push_bind_param::<diesel::sql_types::BigInt, _>(&self.offset)?;
+            out.push_sql(", ");
+            out.push_bind_param::<diesel::sql_types::Bool, _>(&self.desc)?;
+            out.push_sql(") FROM t)))");
+            return Ok(());
+        }
         out.push_sql("\"contacts\".\"id\" IN (SELECT \"id\" FROM (");
         for (i, branch) in self.branches.iter().enumerate() {
             if i > 0 {

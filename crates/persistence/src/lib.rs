@@ -82,6 +82,7 @@ mod prepared;
 pub mod projects;
 pub mod schema;
 mod stamp;
+mod top;
 pub mod webhooks;
 mod writer;
 
