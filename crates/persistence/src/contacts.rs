@@ -918,8 +918,11 @@ fn search_page(
 /// With `top` (SQLite), the terms are every match, unsorted, and the page is kept by
 /// the `clientele_top` aggregate, which also drops repeats:
 ///
-/// `contacts.id IN (SELECT value FROM json_each((WITH t(id, k) AS (<term 1> UNION ALL
-/// <term 2> …) SELECT clientele_top(id, k, ?, ?, ?) FROM t)))`
+/// `contacts.id IN (SELECT value FROM json_each((WITH t(id, k) AS NOT MATERIALIZED
+/// (<term 1> UNION ALL <term 2> …) SELECT clientele_top(id, k, ?, ?, ?) FROM t)))`
+///
+/// `NOT MATERIALIZED`: SQLite 3.53 would otherwise copy every match into a temporary
+/// table first (a search then cost 25% more than sorting them).
 struct SearchPage {
     branches: Vec<Box<dyn QueryFragment<MultiBackend>>>,
     top: bool,
@@ -939,7 +942,7 @@ impl QueryFragment<MultiBackend> for SearchPage {
         mut out: diesel::query_builder::AstPass<'_, 'b, MultiBackend>,
     ) -> QueryResult<()> {
         if self.top {
-            out.push_sql("\"contacts\".\"id\" IN (SELECT value FROM json_each((WITH t(id, k) AS (");
+            out.push_sql("\"contacts\".\"id\" IN (SELECT value FROM json_each((WITH t(id, k) AS NOT MATERIALIZED (");
             for (i, branch) in self.branches.iter().enumerate() {
                 if i > 0 {
                     out.push_sql(" UNION ALL ");
@@ -1034,6 +1037,46 @@ mod tests {
             };
             assert!(cached(&ours));
             assert!(!cached(&literal));
+        }
+    }
+
+    /// A search page's statement is kept prepared in both of its forms, and SQLite's
+    /// hands the unsorted terms to `clientele_top` with the page's bounds.
+    #[test]
+    fn a_search_page_keeps_its_statement_prepared() {
+        let term = || -> Box<dyn QueryFragment<MultiBackend>> {
+            Box::new(
+                contacts::table
+                    .filter(matches("p", SearchOn::Email, "al"))
+                    .into_boxed::<MultiBackend>()
+                    .select((contacts::id, contacts::created_at)),
+            )
+        };
+        for top in [true, false] {
+            let page = SearchPage {
+                branches: vec![term(), term()],
+                top,
+                desc: true,
+                offset: 0,
+                limit: 21,
+                want: 21,
+            };
+            for backend in [MultiBackend::Sqlite(Sqlite), MultiBackend::Pg(Pg)] {
+                assert!(page.is_safe_to_cache_prepared(&backend).unwrap());
+            }
+            let mut sql = String::new();
+            let mut qb = <MultiBackend as diesel::backend::Backend>::QueryBuilder::Sqlite(
+                Default::default(),
+            );
+            page.to_sql(&mut qb, &MultiBackend::Sqlite(Sqlite)).unwrap();
+            sql.push_str(&diesel::query_builder::QueryBuilder::finish(qb));
+            assert_eq!(sql.contains("AS NOT MATERIALIZED ("), top, "{sql}");
+            assert_eq!(
+                sql.contains("clientele_top(id, k, ?, ?, ?) FROM t"),
+                top,
+                "{sql}"
+            );
+            assert_eq!(sql.contains(" UNION ALL "), top, "{sql}");
         }
     }
 
