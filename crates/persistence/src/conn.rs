@@ -116,8 +116,6 @@ impl DatabaseUrl {
                      PRAGMA optimize = 0x10002;"
                 ))
                 .map_err(|e| Error::Unavailable(format!("cannot configure SQLite: {e}")))?;
-                crate::top::register(&mut conn)
-                    .map_err(|e| Error::Unavailable(format!("cannot configure SQLite: {e}")))?;
                 Ok(DbConn::Sqlite(conn))
             }
         }

@@ -689,8 +689,8 @@ fn filtered(customer_id: Uuid, f: &Filter) -> Boxed<'static> {
     narrowed(q, f)
 }
 
-/// Keeps the rows after the cursor in (column, id) order, in either direction.
-macro_rules! after_cursor {
+/// Orders by (column, id) and starts after the cursor, in either direction.
+macro_rules! keyset {
     ($q:expr, $col:expr, $after:expr, $desc:expr) => {{
         let mut q = $q;
         if let Some((key, id)) = $after {
@@ -705,14 +705,6 @@ macro_rules! after_cursor {
                     .filter($col.gt(key).or(contacts::id.gt(id)))
             };
         }
-        q
-    }};
-}
-
-/// Orders by (column, id) and starts after the cursor, in either direction.
-macro_rules! keyset {
-    ($q:expr, $col:expr, $after:expr, $desc:expr) => {{
-        let q = after_cursor!($q, $col, $after, $desc);
         if $desc {
             q.order(($col.desc(), contacts::id.desc()))
         } else {
@@ -832,8 +824,7 @@ pub fn list(
 /// are read whole. A single query with the terms OR-ed read every match from the table
 /// to sort them: at a million contacts a common prefix matches hundreds, and that was
 /// most of a search's time. One statement rather than one per term and one for the
-/// page: on PostgreSQL each statement is a round trip and its own execution. On SQLite
-/// the terms' matches go unsorted to `clientele_top` (see `top`), which keeps the page.
+/// page: on PostgreSQL each statement is a round trip and its own execution.
 #[allow(clippy::too_many_arguments)]
 fn search_page(
     conn: &mut DbConn,
@@ -848,7 +839,6 @@ fn search_page(
 ) -> Result<Vec<Row>> {
     let project = f.project_id.to_string();
     let want = offset.saturating_add(limit).saturating_add(1);
-    let top = matches!(conn, DbConn::Sqlite(_));
     let mut branches: Vec<Box<dyn QueryFragment<MultiBackend>>> = Vec::new();
     for (on, prefix) in terms {
         // The tenant is checked on the rows read whole: a project has one tenant, and
@@ -861,26 +851,20 @@ fn search_page(
         );
         macro_rules! first_keys {
             ($col:expr, $after:expr) => {
-                if top {
-                    Box::new(after_cursor!(q, $col, $after, desc).select((contacts::id, $col)))
-                } else {
-                    Box::new(
-                        keyset!(q, $col, $after, desc)
-                            .select((contacts::id, $col))
-                            .limit(want),
-                    )
-                }
+                Box::new(
+                    keyset!(q, $col, $after, desc)
+                        .select((contacts::id, $col))
+                        .limit(want),
+                )
             };
         }
         branches.push(with_sort!(sort, after.clone(), first_keys));
     }
     let page = SearchPage {
         branches,
-        top,
         desc,
         offset,
         limit: limit.saturating_add(1),
-        want,
     };
     let q = contacts::table
         .filter(contacts::project_id.eq(project))
@@ -914,23 +898,11 @@ fn search_page(
 /// the compound on both backends; UNION drops a contact matched by several terms (each
 /// gives the same id and key). Its SQL depends only on the number of terms and what
 /// they filter, so diesel keeps it prepared by its text.
-///
-/// With `top` (SQLite), the terms are every match, unsorted, and the page is kept by
-/// the `clientele_top` aggregate, which also drops repeats:
-///
-/// `contacts.id IN (SELECT value FROM json_each((WITH t(id, k) AS NOT MATERIALIZED
-/// (<term 1> UNION ALL <term 2> …) SELECT clientele_top(id, k, ?, ?, ?) FROM t)))`
-///
-/// `NOT MATERIALIZED`: SQLite 3.53 would otherwise copy every match into a temporary
-/// table first (a search then cost 25% more than sorting them).
 struct SearchPage {
     branches: Vec<Box<dyn QueryFragment<MultiBackend>>>,
-    top: bool,
     desc: bool,
     offset: i64,
     limit: i64,
-    /// `offset + limit`: the rows `clientele_top` keeps.
-    want: i64,
 }
 
 // Cached by its SQL text: the terms are boxed queries, whose type says nothing.
@@ -941,23 +913,6 @@ impl QueryFragment<MultiBackend> for SearchPage {
         &'b self,
         mut out: diesel::query_builder::AstPass<'_, 'b, MultiBackend>,
     ) -> QueryResult<()> {
-        if self.top {
-            out.push_sql("\"contacts\".\"id\" IN (SELECT value FROM json_each((WITH t(id, k) AS NOT MATERIALIZED (");
-            for (i, branch) in self.branches.iter().enumerate() {
-                if i > 0 {
-                    out.push_sql(" UNION ALL ");
-                }
-                branch.walk_ast(out.reborrow())?;
-            }
-            out.push_sql(") SELECT clientele_top(id, k, ");
-            out.push_bind_param::<diesel::sql_types::BigInt, _>(&self.want)?;
-            out.push_sql(", ");
-            out.push_bind_param::<diesel::sql_types::BigInt, _>(&self.offset)?;
-            out.push_sql(", ");
-            out.push_bind_param::<diesel::sql_types::Bool, _>(&self.desc)?;
-            out.push_sql(") FROM t)))");
-            return Ok(());
-        }
         out.push_sql("\"contacts\".\"id\" IN (SELECT \"id\" FROM (");
         for (i, branch) in self.branches.iter().enumerate() {
             if i > 0 {
@@ -1037,46 +992,6 @@ mod tests {
             };
             assert!(cached(&ours));
             assert!(!cached(&literal));
-        }
-    }
-
-    /// A search page's statement is kept prepared in both of its forms, and SQLite's
-    /// hands the unsorted terms to `clientele_top` with the page's bounds.
-    #[test]
-    fn a_search_page_keeps_its_statement_prepared() {
-        let term = || -> Box<dyn QueryFragment<MultiBackend>> {
-            Box::new(
-                contacts::table
-                    .filter(matches("p", SearchOn::Email, "al"))
-                    .into_boxed::<MultiBackend>()
-                    .select((contacts::id, contacts::created_at)),
-            )
-        };
-        for top in [true, false] {
-            let page = SearchPage {
-                branches: vec![term(), term()],
-                top,
-                desc: true,
-                offset: 0,
-                limit: 21,
-                want: 21,
-            };
-            for backend in [MultiBackend::Sqlite(Sqlite), MultiBackend::Pg(Pg)] {
-                assert!(page.is_safe_to_cache_prepared(&backend).unwrap());
-            }
-            let mut sql = String::new();
-            let mut qb = <MultiBackend as diesel::backend::Backend>::QueryBuilder::Sqlite(
-                Default::default(),
-            );
-            page.to_sql(&mut qb, &MultiBackend::Sqlite(Sqlite)).unwrap();
-            sql.push_str(&diesel::query_builder::QueryBuilder::finish(qb));
-            assert_eq!(sql.contains("AS NOT MATERIALIZED ("), top, "{sql}");
-            assert_eq!(
-                sql.contains("clientele_top(id, k, ?, ?, ?) FROM t"),
-                top,
-                "{sql}"
-            );
-            assert_eq!(sql.contains(" UNION ALL "), top, "{sql}");
         }
     }
 

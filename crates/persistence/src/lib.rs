@@ -82,7 +82,6 @@ mod prepared;
 pub mod projects;
 pub mod schema;
 mod stamp;
-mod top;
 pub mod webhooks;
 mod writer;
 
