@@ -15,7 +15,7 @@ use crate::schema::events;
 #[derive(Insertable)]
 #[diesel(treat_none_as_default_value = false)]
 #[diesel(table_name = events)]
-pub(crate) struct NewEventRow<'a> {
+struct NewEventRow<'a> {
     id: String,
     event_type: &'a str,
     customer_id: String,
@@ -85,17 +85,8 @@ impl EventRow {
 
 /// Appends one event; call inside the transaction that made the change.
 pub fn append(conn: &mut DbConn, draft: &EventDraft, audit: &Audit) -> Result<Uuid> {
-    let (id, row) = new_row(draft, audit);
-    let q = diesel::insert_into(events::table).values(row);
-    on_backend!(conn, |c| q.execute(c)).map_err(errors::db)?;
-    Ok(id)
-}
-
-/// The row of a new event and its id, for a caller that writes it in the statement
-/// of the change it records (see `contacts::insert_with_event`).
-pub(crate) fn new_row<'a>(draft: &'a EventDraft, audit: &'a Audit) -> (Uuid, NewEventRow<'a>) {
     let id = clientele_domain::new_id();
-    let row = NewEventRow {
+    let q = diesel::insert_into(events::table).values(NewEventRow {
         id: id.to_string(),
         event_type: draft.event_type,
         customer_id: draft.customer_id.to_string(),
@@ -105,8 +96,9 @@ pub(crate) fn new_row<'a>(draft: &'a EventDraft, audit: &'a Audit) -> (Uuid, New
         actor: audit.actor.as_deref(),
         request_id: audit.request_id.as_deref(),
         occurred_at: to_naive(now()),
-    };
-    (id, row)
+    });
+    on_backend!(conn, |c| q.execute(c)).map_err(errors::db)?;
+    Ok(id)
 }
 
 /// Events about one subject, oldest first (used by tests and the audit view).
