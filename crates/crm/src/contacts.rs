@@ -109,12 +109,8 @@ pub async fn create(
         check_references(conn, &project, &contact)?;
         clientele_tenancy::limits::check_contacts_of(conn, &platform, &customer)?;
         idempotency::claim(conn, project.customer_id, idem.as_ref(), contact.id)?;
-        repo::insert(conn, project.customer_id, &contact)?;
-        events::append(
-            conn,
-            &event(project.customer_id, &contact, "contact.created", json!({})),
-            &audit,
-        )?;
+        let created = event(project.customer_id, &contact, "contact.created", json!({}));
+        repo::insert_with_event(conn, project.customer_id, &contact, &created, &audit)?;
         Ok(Created::New(contact))
     })
     .await

@@ -7,19 +7,21 @@ use clientele_domain::contact::{
 };
 use clientele_domain::contact_parts::OrderStats;
 use clientele_domain::email::Email;
+use clientele_domain::event::EventDraft;
 use clientele_domain::identity::Project;
 use clientele_domain::phone::Phone;
 use clientele_domain::time::{from_naive, to_naive, Timestamp};
-use clientele_domain::{Error, Result};
+use clientele_domain::{Audit, Error, Result};
 use diesel::prelude::*;
 use diesel::query_builder::QueryFragment;
 use diesel::sql_types::Bool;
 use uuid::Uuid;
 
 use crate::conn::{DbConn, MultiBackend};
-use crate::errors;
-use crate::schema::{contact_tags, contacts};
+use crate::prepared::Together;
+use crate::schema::{self, contact_tags, contacts};
 use crate::stamp::{MaybeStamp, Stamp};
+use crate::{errors, events};
 
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(treat_none_as_default_value = false)]
@@ -267,6 +269,34 @@ pub fn insert(conn: &mut DbConn, customer_id: Uuid, c: &Contact) -> Result<()> {
     insert_tags(conn, c)
 }
 
+/// [`insert`] and [`events::append`] of the event that announces the contact; the
+/// event's id. On PostgreSQL the contact, its tags and the event are one statement
+/// (a round trip and an execution instead of three, for any number of tags); on
+/// SQLite, in process, three as before.
+pub fn insert_with_event(
+    conn: &mut DbConn,
+    customer_id: Uuid,
+    c: &Contact,
+    event: &EventDraft,
+    audit: &Audit,
+) -> Result<Uuid> {
+    let DbConn::Pg(pg) = conn else {
+        insert(conn, customer_id, c)?;
+        return events::append(conn, event, audit);
+    };
+    let row = Row::from_domain(customer_id, c)?;
+    let (id, event_row) = events::new_row(event, audit);
+    // No tags is an empty array: the same statement, inserting no tag rows.
+    Together::new(
+        diesel::insert_into(contacts::table).values(&row),
+        tags_as_array(c),
+        diesel::insert_into(schema::events::table).values(event_row),
+    )
+    .execute(pg)
+    .map_err(email_taken)?;
+    Ok(id)
+}
+
 type TagRow = (
     diesel::dsl::Eq<contact_tags::project_id, String>,
     diesel::dsl::Eq<contact_tags::tag, String>,
@@ -321,8 +351,9 @@ fn insert_tags(conn: &mut DbConn, c: &Contact) -> Result<()> {
 /// PostgreSQL's insert of all of a contact's tags: `INSERT … SELECT $1, unnest($2), $3`.
 fn tags_as_array(
     c: &Contact,
-) -> impl diesel::query_dsl::methods::ExecuteDsl<diesel::PgConnection> + QueryFragment<diesel::pg::Pg>
-{
+) -> impl diesel::query_dsl::methods::ExecuteDsl<diesel::PgConnection>
+       + QueryFragment<diesel::pg::Pg>
+       + diesel::query_builder::QueryId {
     use diesel::sql_types::Text;
     use diesel::IntoSql;
     let rows = diesel::select((

@@ -15,7 +15,7 @@ use crate::schema::events;
 #[derive(Insertable)]
 #[diesel(treat_none_as_default_value = false)]
 #[diesel(table_name = events)]
-struct NewEventRow<'a> {
+pub(crate) struct NewEventRow<'a> {
     id: String,
     event_type: &'a str,
     customer_id: String,
@@ -85,8 +85,17 @@ impl EventRow {
 
 /// Appends one event; call inside the transaction that made the change.
 pub fn append(conn: &mut DbConn, draft: &EventDraft, audit: &Audit) -> Result<Uuid> {
+    let (id, row) = new_row(draft, audit);
+    let q = diesel::insert_into(events::table).values(row);
+    on_backend!(conn, |c| q.execute(c)).map_err(errors::db)?;
+    Ok(id)
+}
+
+/// The row of a new event and its id, for a caller that writes it in the statement
+/// of the change it records (see `contacts::insert_with_event`).
+pub(crate) fn new_row<'a>(draft: &'a EventDraft, audit: &'a Audit) -> (Uuid, NewEventRow<'a>) {
     let id = clientele_domain::new_id();
-    let q = diesel::insert_into(events::table).values(NewEventRow {
+    let row = NewEventRow {
         id: id.to_string(),
         event_type: draft.event_type,
         customer_id: draft.customer_id.to_string(),
@@ -96,9 +105,8 @@ pub fn append(conn: &mut DbConn, draft: &EventDraft, audit: &Audit) -> Result<Uu
         actor: audit.actor.as_deref(),
         request_id: audit.request_id.as_deref(),
         occurred_at: to_naive(now()),
-    });
-    on_backend!(conn, |c| q.execute(c)).map_err(errors::db)?;
-    Ok(id)
+    };
+    (id, row)
 }
 
 /// Events about one subject, oldest first (used by tests and the audit view).

@@ -59,6 +59,48 @@ where
 
 impl<F, V, W, Conn> diesel::RunQueryDsl<Conn> for CachedUpdate<F, V, W> {}
 
+/// `WITH a AS (<first>), b AS (<second>) <last>`: three PostgreSQL writes as one
+/// statement, so one round trip and one execution. Data-modifying `WITH` is
+/// PostgreSQL's: every part runs to completion, in the statement's one snapshot, and
+/// foreign keys are checked at its end, so a later part may reference a row an
+/// earlier one inserts. The parts cannot see each other's rows otherwise, so each
+/// takes its values from binds, not from another part. Its id is its parts', so
+/// diesel keeps it prepared like any typed statement.
+#[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
+pub(crate) struct Together<A, B, C> {
+    first: A,
+    second: B,
+    last: C,
+}
+
+impl<A, B, C> Together<A, B, C> {
+    pub(crate) fn new(first: A, second: B, last: C) -> Self {
+        Together {
+            first,
+            second,
+            last,
+        }
+    }
+}
+
+impl<A, B, C> QueryFragment<diesel::pg::Pg> for Together<A, B, C>
+where
+    A: QueryFragment<diesel::pg::Pg>,
+    B: QueryFragment<diesel::pg::Pg>,
+    C: QueryFragment<diesel::pg::Pg>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
+        out.push_sql("WITH a AS (");
+        self.first.walk_ast(out.reborrow())?;
+        out.push_sql("), b AS (");
+        self.second.walk_ast(out.reborrow())?;
+        out.push_sql(") ");
+        self.last.walk_ast(out.reborrow())
+    }
+}
+
+impl<A, B, C, Conn> diesel::RunQueryDsl<Conn> for Together<A, B, C> {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
