@@ -16,8 +16,10 @@ use clientele_domain::time::now;
 use clientele_domain::{Audit, Error, Result};
 use clientele_persistence::companies;
 use clientele_persistence::contacts::{self as repo, After, Filter, Page};
+use clientele_persistence::db::transaction;
 use clientele_persistence::identity as people;
 use clientele_persistence::{events, projects, Db, DbConn};
+use clientele_tenancy::limits;
 use clientele_tenancy::settings::Platform;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
@@ -98,7 +100,10 @@ pub async fn create(
     idem: Option<Idempotency>,
 ) -> Result<Created<Contact>> {
     let (principal, audit) = (actor.principal.clone(), actor.audit());
-    db.write(move |conn| {
+    // The reads before the insert are checks that a READ COMMITTED transaction would
+    // not hold either; the insert is one statement on PostgreSQL. Only a limit (which
+    // locks and counts) or an idempotency key (a second row) needs a transaction.
+    db.write_autocommit(move |conn| {
         // Access first: a stranger learns nothing from a validation error.
         let need = ProjectNeed::ContactsWrite;
         let (project, customer) = scope::project_with_customer(conn, &principal, project_id, need)?;
@@ -107,10 +112,17 @@ pub async fn create(
         }
         let contact = Contact::create(project.id, input, now())?;
         check_references(conn, &project, &contact)?;
-        clientele_tenancy::limits::check_contacts_of(conn, &platform, &customer)?;
-        idempotency::claim(conn, project.customer_id, idem.as_ref(), contact.id)?;
         let created = event(project.customer_id, &contact, "contact.created", json!({}));
-        repo::insert_with_event(conn, project.customer_id, &contact, &created, &audit)?;
+        let customer_id = project.customer_id;
+        if idem.is_none() && !limits::contacts_limited(&platform, &customer) {
+            repo::insert_with_event(conn, customer_id, &contact, &created, &audit)?;
+            return Ok(Created::New(contact));
+        }
+        transaction(conn, |conn| {
+            limits::check_contacts_of(conn, &platform, &customer)?;
+            idempotency::claim(conn, customer_id, idem.as_ref(), contact.id)?;
+            repo::insert_with_event(conn, customer_id, &contact, &created, &audit)
+        })?;
         Ok(Created::New(contact))
     })
     .await
@@ -426,7 +438,7 @@ pub async fn restore(
         let (mut contact, project) = scope::contact(conn, &principal, project_id, id, need, true)?;
         let loaded = contact.version;
         contact.restore(now())?;
-        clientele_tenancy::limits::check_contacts(conn, &platform, project.customer_id)?;
+        limits::check_contacts(conn, &platform, project.customer_id)?;
         save(
             conn,
             &project,

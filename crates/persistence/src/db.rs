@@ -226,6 +226,30 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> Result<T> + Send + 'static,
     {
+        self.write_on_pool(f, true).await
+    }
+
+    /// Like [`Db::write`], but on PostgreSQL `f` runs outside a transaction, each
+    /// statement committing by itself: for a change that is one statement (atomic on
+    /// its own) after reads that a READ COMMITTED transaction would not have protected
+    /// either, as each of its statements takes a new snapshot. That saves the BEGIN and
+    /// COMMIT round trips, two of a contact create's four. A part that needs more than
+    /// one statement to commit together opens [`transaction`] itself. On SQLite, as
+    /// [`Db::write`]: `f` joins the writer's group commit, in its own savepoint.
+    pub async fn write_autocommit<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T> + Send + 'static,
+    {
+        self.write_on_pool(f, false).await
+    }
+
+    /// [`Db::write`] (in a transaction) or [`Db::write_autocommit`].
+    async fn write_on_pool<T, F>(&self, f: F, in_transaction: bool) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T> + Send + 'static,
+    {
         if let Some(writer) = &self.inner.writer {
             return writer.submit(f).await;
         }
@@ -235,7 +259,11 @@ impl Db {
         tokio::task::spawn_blocking(move || {
             let _turn = turn;
             let mut conn = checkout(&pool)?;
-            let result = transaction(&mut conn, f);
+            let result = if in_transaction {
+                transaction(&mut conn, f)
+            } else {
+                f(&mut conn)
+            };
             publish_auth_change(&epoch);
             result
         })

@@ -74,6 +74,12 @@ pub fn check_contacts(conn: &mut DbConn, platform: &Platform, customer_id: Uuid)
     check_contacts_of(conn, platform, &customer)
 }
 
+/// Whether `features.max_contacts` limits this customer: a create must then count, and
+/// so run in a transaction ([`check_contacts_of`] locks the customer row).
+pub fn contacts_limited(platform: &Platform, customer: &Customer) -> bool {
+    platform.limit(&customer.settings, "max_contacts").is_some()
+}
+
 /// [`check_contacts`] for a customer already read in this transaction (with the
 /// project, by [`crate::scope::project_with_customer`]): a query fewer per create.
 pub fn check_contacts_of(
