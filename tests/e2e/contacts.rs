@@ -486,11 +486,20 @@ async fn bad_input_is_named_field_by_field() {
     assert_eq!(fields_of(&res), ["assigned_to"]);
 
     // Unique email, case-insensitively; nothing was created by the failures above.
-    t.create(&app, json!({"email": "Dup@Example.com"})).await;
-    let res = post(json!({"email": "dup@EXAMPLE.com"})).await;
+    t.create(&app, json!({"email": "Dup@Example.com", "tags": ["vip"]})).await;
+    let res = post(json!({"email": "dup@EXAMPLE.com", "tags": ["vip", "new"]})).await;
     res.assert_problem(409);
     assert_eq!(res.body["code"], "email_taken");
     assert_eq!(t.list(&app, "page=1").await.body["total"], 1);
+    // The refused create left none of its parts: no tag rows, no event (on PostgreSQL
+    // they are one statement with the contact, outside a transaction).
+    assert_eq!(t.list(&app, "tag=new").await.body["total"], 0);
+    assert_eq!(t.list(&app, "tag=vip").await.body["total"], 1);
+    let res = t
+        .call(&app, Method::GET, "/api/v1/events?type=contact.created", None)
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.body["events"].as_array().map(Vec::len), Some(1));
 
     // Malformed JSON and a non-object body.
     let res = app
