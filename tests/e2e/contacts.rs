@@ -486,7 +486,8 @@ async fn bad_input_is_named_field_by_field() {
     assert_eq!(fields_of(&res), ["assigned_to"]);
 
     // Unique email, case-insensitively; nothing was created by the failures above.
-    t.create(&app, json!({"email": "Dup@Example.com", "tags": ["vip"]})).await;
+    t.create(&app, json!({"email": "Dup@Example.com", "tags": ["vip"]}))
+        .await;
     let res = post(json!({"email": "dup@EXAMPLE.com", "tags": ["vip", "new"]})).await;
     res.assert_problem(409);
     assert_eq!(res.body["code"], "email_taken");
@@ -496,7 +497,12 @@ async fn bad_input_is_named_field_by_field() {
     assert_eq!(t.list(&app, "page=1&tag=new").await.body["total"], 0);
     assert_eq!(t.list(&app, "page=1&tag=vip").await.body["total"], 1);
     let res = t
-        .call(&app, Method::GET, "/api/v1/events?type=contact.created", None)
+        .call(
+            &app,
+            Method::GET,
+            "/api/v1/events?type=contact.created",
+            None,
+        )
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.body["events"].as_array().map(Vec::len), Some(1));
