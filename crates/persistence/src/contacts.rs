@@ -271,8 +271,9 @@ pub fn insert(conn: &mut DbConn, customer_id: Uuid, c: &Contact) -> Result<()> {
 
 /// [`insert`] and [`events::append`] of the event that announces the contact; the
 /// event's id. On PostgreSQL the contact, its tags and the event are one statement
-/// (a round trip and an execution instead of three, for any number of tags); on
-/// SQLite, in process, three as before.
+/// (a round trip and an execution instead of three, for any number of tags), atomic
+/// by itself; on SQLite, in process, three as before, so call it in a transaction
+/// there (as `Db::write` and `Db::write_autocommit` run every SQLite job).
 pub fn insert_with_event(
     conn: &mut DbConn,
     customer_id: Uuid,
