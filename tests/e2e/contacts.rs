@@ -4,6 +4,7 @@
 
 use actix_web::http::Method;
 use serde_json::{json, Value};
+use uuid::Uuid;
 
 use crate::support::{spawn_app, Resp, TestApp, ANONYMOUS};
 
@@ -879,6 +880,48 @@ async fn search_pages_merge_every_term() {
         .await;
     res.assert_problem(422);
     assert_eq!(res.error_fields(), ["cursor"]);
+}
+
+/// The database itself refuses a contact filed under one tenant's project with another
+/// tenant's customer id (a foreign key on PostgreSQL, triggers on SQLite): every query
+/// of a tenant's contacts filters on both, so such a row would be a leak or a loss.
+#[actix_web::test]
+async fn a_contact_belongs_to_its_projects_customer() {
+    use clientele_domain::contact::{Contact, ContactInput};
+    use clientele_persistence::contacts;
+
+    let app = spawn_app().await;
+    let a = tenant(&app, "Acme", "owner@acme.com").await;
+    let b = tenant(&app, "Globex", "owner@globex.com").await;
+    let pid = Uuid::parse_str(&a.pid).unwrap();
+    let (cid_a, cid_b) = (
+        Uuid::parse_str(&a.cid).unwrap(),
+        Uuid::parse_str(&b.cid).unwrap(),
+    );
+    let input = ContactInput {
+        email: Some("stray@x.com".into()),
+        tags: Some(vec!["vip".into()]),
+        ..ContactInput::default()
+    };
+    let now = clientele_domain::time::now();
+    let stray = Contact::create(pid, input.clone(), now).unwrap();
+    let refused = app
+        .db
+        .write(move |conn| contacts::insert(conn, cid_b, &stray))
+        .await;
+    assert!(
+        refused.is_err(),
+        "a contact of A's project with B's customer id was stored"
+    );
+    // Nothing of it was kept, and the same contact under its own customer is stored.
+    assert_eq!(a.list(&app, "page=1").await.body["total"], 0);
+    assert_eq!(b.list(&app, "page=1").await.body["total"], 0);
+    let own = Contact::create(pid, input, now).unwrap();
+    app.db
+        .write(move |conn| contacts::insert(conn, cid_a, &own))
+        .await
+        .unwrap();
+    assert_eq!(a.list(&app, "page=1&tag=vip").await.body["total"], 1);
 }
 
 /// On PostgreSQL a search is planned once per connection, not on every execution: its

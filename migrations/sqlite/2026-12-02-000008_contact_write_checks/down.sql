@@ -1,0 +1,2 @@
+DROP TRIGGER contacts_customer_of_project_update;
+DROP TRIGGER contacts_customer_of_project_insert;
