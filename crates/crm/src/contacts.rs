@@ -114,15 +114,17 @@ pub async fn create(
         check_references(conn, &project, &contact)?;
         let created = event(project.customer_id, &contact, "contact.created", json!({}));
         let customer_id = project.customer_id;
-        if idem.is_none() && !limits::contacts_limited(&platform, &customer) {
-            repo::insert_with_event(conn, customer_id, &contact, &created, &audit)?;
-            return Ok(Created::New(contact));
-        }
-        transaction(conn, |conn| {
+        // Without a limit or a key the first two do nothing, and the insert is alone.
+        let store = |conn: &mut DbConn| {
             limits::check_contacts_of(conn, &platform, &customer)?;
             idempotency::claim(conn, customer_id, idem.as_ref(), contact.id)?;
             repo::insert_with_event(conn, customer_id, &contact, &created, &audit)
-        })?;
+        };
+        if idem.is_some() || limits::contacts_limited(&platform, &customer) {
+            transaction(conn, store)?;
+        } else {
+            store(conn)?;
+        }
         Ok(Created::New(contact))
     })
     .await
