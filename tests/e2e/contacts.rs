@@ -1179,6 +1179,24 @@ async fn idempotency_keys_replay_creates_and_refuse_other_bodies() {
     res.assert_problem(422);
     assert_eq!(res.error_fields(), ["Idempotency-Key"]);
     assert_eq!(t.list(&app, "page=1").await.body["total"], 2);
+    // A keyed create refused for a taken email keeps no key (the claim rolls back
+    // with the insert): its retry is refused again, not replayed as a contact that
+    // was never stored, and the key then serves the corrected body.
+    let k3 = [("idempotency-key", "create-taken-3")];
+    for _ in 0..2 {
+        let res = t
+            .call_with(&app, Method::POST, &url, Some(b2.clone()), &k3)
+            .await;
+        res.assert_problem(409);
+        assert_eq!(res.body["code"], "email_taken");
+    }
+    let fixed = json!({"email": "thrice@example.com"});
+    let res = t
+        .call_with(&app, Method::POST, &url, Some(fixed), &k3)
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    assert!(res.header("idempotent-replayed").is_none());
+    assert_eq!(t.list(&app, "page=1").await.body["total"], 3);
     // Keys are per tenant: another tenant's identical key is its own.
     let g = tenant(&app, "Globex", "owner@globex.com").await;
     let res = g
