@@ -23,6 +23,10 @@ pub struct DbOptions {
     pub busy_timeout_ms: u32,
     /// SQLite: most writes folded into one commit.
     pub max_batch: usize,
+    /// SQLite: page cache of each pooled (reading) connection, in KiB.
+    pub cache_kib: u32,
+    /// SQLite: page cache of the writer's connection, in KiB.
+    pub writer_cache_kib: u32,
     /// Apply pending migrations when opening.
     pub migrate: bool,
 }
@@ -34,6 +38,8 @@ impl Default for DbOptions {
             acquire_timeout: Duration::from_secs(5),
             busy_timeout_ms: 5_000,
             max_batch: 256,
+            cache_kib: 8 * 1024,
+            writer_cache_kib: 32 * 1024,
             migrate: true,
         }
     }
@@ -90,6 +96,7 @@ impl Db {
         let manager = Manager {
             url: url.clone(),
             busy_timeout_ms: options.busy_timeout_ms,
+            cache_kib: options.cache_kib,
         };
         if options.migrate {
             let mut conn = url.connect(options.busy_timeout_ms)?;
@@ -123,6 +130,7 @@ impl Db {
                     Box::new(move || url.connect(busy)),
                     file,
                     options.max_batch.max(1),
+                    options.writer_cache_kib,
                     auth_epoch.clone(),
                 )?)
             }
