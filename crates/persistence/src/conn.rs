@@ -140,8 +140,6 @@ fn redact_password(url: &str) -> String {
 pub struct Manager {
     pub(crate) url: DatabaseUrl,
     pub(crate) busy_timeout_ms: u32,
-    /// SQLite: each connection's page cache, in KiB.
-    pub(crate) cache_kib: u32,
 }
 
 impl r2d2::ManageConnection for Manager {
@@ -149,15 +147,7 @@ impl r2d2::ManageConnection for Manager {
     type Error = Error;
 
     fn connect(&self) -> Result<DbConn, Error> {
-        let mut conn = self.url.connect(self.busy_timeout_ms)?;
-        if let DbConn::Sqlite(c) = &mut conn {
-            // SQLite's default is 2 MB, less than the inner pages of the contacts
-            // table and its indexes at a million rows: each read went to the file for
-            // pages it had read a moment before.
-            c.batch_execute(&format!("PRAGMA cache_size = -{};", self.cache_kib))
-                .map_err(|e| Error::Unavailable(format!("cannot configure SQLite: {e}")))?;
-        }
-        Ok(conn)
+        self.url.connect(self.busy_timeout_ms)
     }
 
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), Error> {

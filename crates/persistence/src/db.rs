@@ -23,10 +23,6 @@ pub struct DbOptions {
     pub busy_timeout_ms: u32,
     /// SQLite: most writes folded into one commit.
     pub max_batch: usize,
-    /// SQLite: page cache of each pooled (reading) connection, in KiB.
-    pub cache_kib: u32,
-    /// SQLite: page cache of the writer's connection, in KiB.
-    pub writer_cache_kib: u32,
     /// Apply pending migrations when opening.
     pub migrate: bool,
 }
@@ -38,8 +34,6 @@ impl Default for DbOptions {
             acquire_timeout: Duration::from_secs(5),
             busy_timeout_ms: 5_000,
             max_batch: 256,
-            cache_kib: 8 * 1024,
-            writer_cache_kib: 32 * 1024,
             migrate: true,
         }
     }
@@ -96,7 +90,6 @@ impl Db {
         let manager = Manager {
             url: url.clone(),
             busy_timeout_ms: options.busy_timeout_ms,
-            cache_kib: options.cache_kib,
         };
         if options.migrate {
             let mut conn = url.connect(options.busy_timeout_ms)?;
@@ -130,7 +123,6 @@ impl Db {
                     Box::new(move || url.connect(busy)),
                     file,
                     options.max_batch.max(1),
-                    options.writer_cache_kib,
                     auth_epoch.clone(),
                 )?)
             }

@@ -106,12 +106,11 @@ impl Writer {
         connect: Connect,
         database: PathBuf,
         max_batch: usize,
-        cache_kib: u32,
         auth_epoch: Arc<AtomicU64>,
     ) -> Result<Writer> {
         let mut conn = connect()?;
         let checkpoints = connect()?;
-        configure_writer(&mut conn, cache_kib)?;
+        configure_writer(&mut conn)?;
         let (tx, rx) = mpsc::channel(QUEUE);
         // Holds one signal at most: "something was committed since the last checkpoint".
         let (committed, commits) = std::sync::mpsc::sync_channel(1);
@@ -131,7 +130,7 @@ impl Writer {
         };
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run(conn, connect, rx, max_batch, cache_kib, &ends))
+            .spawn(move || run(conn, connect, rx, max_batch, &ends))
             .map_err(|e| Error::Internal(format!("cannot start the writer thread: {e}")))?;
         Ok(Writer { tx })
     }
@@ -163,15 +162,12 @@ const WRITER_CHECKPOINT_PAGES: u32 = 10_000;
 
 /// The writer's connection leaves most checkpoints to the checkpoint thread, and the
 /// commit's fsync to the sync thread (`synchronous=NORMAL`; its own checkpoints still
-/// sync the WAL before and the database file after). Its page cache is its own size:
-/// every insert changes a page in each of the contacts' indexes, and with a million
-/// entries in each those pages are read again from the file when the cache is small.
-fn configure_writer(conn: &mut DbConn, cache_kib: u32) -> Result<()> {
+/// sync the WAL before and the database file after).
+fn configure_writer(conn: &mut DbConn) -> Result<()> {
     use diesel::connection::SimpleConnection;
     conn.batch_execute(&format!(
         "PRAGMA wal_autocheckpoint = {WRITER_CHECKPOINT_PAGES};
-         PRAGMA synchronous = NORMAL;
-         PRAGMA cache_size = -{cache_kib};"
+         PRAGMA synchronous = NORMAL;"
     ))
     .map_err(|e| Error::Unavailable(format!("cannot configure the writer: {e}")))
 }
@@ -260,7 +256,6 @@ fn run(
     connect: Connect,
     mut rx: mpsc::Receiver<Box<dyn Job>>,
     max_batch: usize,
-    cache_kib: u32,
     ends: &Ends,
 ) {
     let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(max_batch);
@@ -277,9 +272,7 @@ fn run(
             // The connection's transaction state can no longer be trusted: start over
             // on a new one rather than refuse every later write.
             tracing::error!(error = %e, "sqlite writer: batch failed; reopening the connection");
-            match connect()
-                .and_then(|mut fresh| configure_writer(&mut fresh, cache_kib).map(|()| fresh))
-            {
+            match connect().and_then(|mut fresh| configure_writer(&mut fresh).map(|()| fresh)) {
                 Ok(fresh) => conn = fresh,
                 Err(e) => tracing::error!(error = %e, "sqlite writer: cannot reopen; will retry"),
             }

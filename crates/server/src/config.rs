@@ -80,8 +80,6 @@ pub struct DatabaseSettings {
     pub pool_size: u32,
     pub acquire_timeout_ms: u64,
     pub busy_timeout_ms: u32,
-    pub sqlite_cache_mib: u32,
-    pub sqlite_writer_cache_mib: u32,
     pub migrate_on_start: bool,
 }
 
@@ -166,19 +164,6 @@ impl Settings {
                 "invalid configuration: key `database.pool_size` must be at least 1".into(),
             );
         }
-        for (key, mib) in [
-            ("sqlite_cache_mib", self.database.sqlite_cache_mib),
-            (
-                "sqlite_writer_cache_mib",
-                self.database.sqlite_writer_cache_mib,
-            ),
-        ] {
-            if mib > 65_536 {
-                return Err(format!(
-                    "invalid configuration: key `database.{key}` must be at most 65536 (64 GiB)"
-                ));
-            }
-        }
         if self.server.body_limit_bytes < 1024 {
             return Err(
                 "invalid configuration: key `server.body_limit_bytes` must be at least 1024".into(),
@@ -221,8 +206,6 @@ impl Settings {
             pool_size: self.database.pool_size,
             acquire_timeout: std::time::Duration::from_millis(self.database.acquire_timeout_ms),
             busy_timeout_ms: self.database.busy_timeout_ms,
-            cache_kib: self.database.sqlite_cache_mib.saturating_mul(1024),
-            writer_cache_kib: self.database.sqlite_writer_cache_mib.saturating_mul(1024),
             migrate: self.database.migrate_on_start,
             ..Default::default()
         }
