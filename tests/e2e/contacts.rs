@@ -1694,3 +1694,106 @@ async fn an_archived_project_takes_no_new_contacts() {
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(ids(&res).len(), 1);
 }
+
+/// A contact's email stays unique in its project when it changes (PATCH, PUT), not only
+/// when the contact is created, and a refused change leaves the contact as it was.
+#[actix_web::test]
+async fn an_email_stays_unique_when_a_contact_changes() {
+    let app = spawn_app().await;
+    let t = tenant(&app, "Acme", "owner@acme.com").await;
+    let a = t.create(&app, json!({"email": "ann@example.com"})).await;
+    let b = t.create(&app, json!({"email": "bob@example.com"})).await;
+    let b_url = t.url(&format!("contacts/{}", s(&b["id"])));
+
+    // Taking another contact's email, in any case, by PATCH or PUT: 409, nothing changed.
+    let res = t
+        .call(
+            &app,
+            Method::PATCH,
+            &b_url,
+            Some(json!({"email": "ANN@example.com"})),
+        )
+        .await;
+    res.assert_problem(409);
+    assert_eq!(res.body["code"], "email_taken");
+    assert_eq!(res.body["errors"][0]["field"], "email", "{}", res.text);
+    let res = t
+        .call(
+            &app,
+            Method::PUT,
+            &b_url,
+            Some(json!({"email": "ann@example.com"})),
+        )
+        .await;
+    res.assert_problem(409);
+    assert_eq!(res.body["code"], "email_taken");
+    let res = t.call(&app, Method::GET, &b_url, None).await;
+    assert_eq!(res.body["email"], "bob@example.com");
+    assert_eq!(res.body["version"], 1);
+
+    // Its own email again, a change of anything else, and a free email are accepted.
+    let res = t
+        .call(
+            &app,
+            Method::PATCH,
+            &b_url,
+            Some(json!({"email": "Bob@Example.com", "first_name": "Bob"})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let res = t
+        .call(
+            &app,
+            Method::PATCH,
+            &b_url,
+            Some(json!({"email": "bobby@example.com"})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    // The old email is free now; a deleted contact's is not.
+    t.create(&app, json!({"email": "bob@example.com"})).await;
+    let a_url = t.url(&format!("contacts/{}", s(&a["id"])));
+    let res = t.call(&app, Method::DELETE, &a_url, None).await;
+    assert_eq!(res.status, 204, "{}", res.text);
+    let res = t
+        .call(
+            &app,
+            Method::PATCH,
+            &b_url,
+            Some(json!({"email": "ann@example.com"})),
+        )
+        .await;
+    res.assert_problem(409);
+    assert_eq!(res.body["code"], "email_taken");
+
+    // Another project, and another tenant, may hold the same email.
+    let other = tenant(&app, "Globex", "owner@globex.com").await;
+    other
+        .create(&app, json!({"email": "ann@example.com"}))
+        .await;
+    let project = t
+        .call(
+            &app,
+            Method::POST,
+            &format!("/api/v1/customers/{}/projects", t.cid),
+            Some(json!({"name": "Second", "slug": "second"})),
+        )
+        .await;
+    assert_eq!(project.status, 201, "{}", project.text);
+    let second = Tenant {
+        pid: s(&project.body["id"]),
+        ..t.clone()
+    };
+    let c = second
+        .create(&app, json!({"email": "bobby@example.com"}))
+        .await;
+    let res = second
+        .call(
+            &app,
+            Method::PATCH,
+            &second.url(&format!("contacts/{}", s(&c["id"]))),
+            Some(json!({"email": "ann@example.com", "last_name": "Moved"})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+}

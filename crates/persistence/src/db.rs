@@ -15,7 +15,8 @@ pub type Pool = r2d2::Pool<Manager>;
 
 #[derive(Debug, Clone)]
 pub struct DbOptions {
-    /// Connections for reads (and, on PostgreSQL, for writes too).
+    /// Connections for reads (and, on PostgreSQL, for writes too); 0 chooses by backend
+    /// (see [`auto_pool_size`]).
     pub pool_size: u32,
     /// How long a request waits for a free connection before it gets 503.
     pub acquire_timeout: Duration,
@@ -30,7 +31,7 @@ pub struct DbOptions {
 impl Default for DbOptions {
     fn default() -> Self {
         Self {
-            pool_size: 8,
+            pool_size: 0,
             acquire_timeout: Duration::from_secs(5),
             busy_timeout_ms: 5_000,
             max_batch: 256,
@@ -95,8 +96,12 @@ impl Db {
             let mut conn = url.connect(options.busy_timeout_ms)?;
             crate::migrations::run(&mut conn)?;
         }
+        let pool_size = match options.pool_size {
+            0 => auto_pool_size(url.backend(), cores()),
+            n => n,
+        };
         let pool = r2d2::Pool::builder()
-            .max_size(options.pool_size.max(1))
+            .max_size(pool_size)
             // Keep idle connections few: the idle server should stay small.
             .min_idle(Some(1))
             // One thread opens and reaps connections in the background (r2d2 starts
@@ -300,6 +305,29 @@ impl Db {
     }
 }
 
+/// The pool size when none is configured.
+///
+/// SQLite: twice the cores. Its reads are CPU work on pages already in memory, so
+/// readers beyond the cores only share them: with 8 readers on 2 cores, 32 concurrent
+/// searches at 1,000,000 contacts ran at the same rate as with 4, but each of the 8 ran
+/// slower while the others took turns on the cores, and the tail grew (p99 26.2 against
+/// 23.2 ms over five alternating pairs; lists 10.9 against 9.6 ms; BENCHMARKS.md). The
+/// spare half covers the moments a reader is not on a core (handing its rows back, or
+/// a bounded read on an HTTP worker between requests).
+///
+/// PostgreSQL: 8. There a read waits on the server and the network, so connections
+/// beyond the cores keep PostgreSQL busy; 8 measured better than 4, 16 and 32.
+pub fn auto_pool_size(backend: Backend, cores: usize) -> u32 {
+    match backend {
+        Backend::Sqlite => u32::try_from(cores.clamp(1, 64) * 2).unwrap_or(128),
+        Backend::Postgres => 8,
+    }
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 fn checkout(pool: &Pool) -> Result<r2d2::PooledConnection<Manager>> {
     pool.get()
         .map_err(|e| Error::Unavailable(format!("no database connection available: {e}")))
@@ -389,6 +417,30 @@ mod tests {
         });
         tokio::task::yield_now().await;
         (release, holder)
+    }
+
+    /// Without a configured size, SQLite gets twice the cores and PostgreSQL 8; a
+    /// configured size is kept.
+    #[test]
+    fn the_pool_is_sized_by_backend_unless_configured() {
+        assert_eq!(auto_pool_size(Backend::Sqlite, 2), 4);
+        assert_eq!(auto_pool_size(Backend::Sqlite, 1), 2);
+        assert_eq!(auto_pool_size(Backend::Sqlite, 16), 32);
+        assert_eq!(auto_pool_size(Backend::Postgres, 2), 8);
+        assert_eq!(auto_pool_size(Backend::Postgres, 64), 8);
+        let auto = sqlite("auto-size", DbOptions::default());
+        assert_eq!(
+            auto.pool_state().2,
+            auto_pool_size(Backend::Sqlite, cores())
+        );
+        let three = sqlite(
+            "set-size",
+            DbOptions {
+                pool_size: 3,
+                ..DbOptions::default()
+            },
+        );
+        assert_eq!(three.pool_state().2, 3);
     }
 
     /// Requests get the database in the order they asked for it, and one that arrives

@@ -159,11 +159,6 @@ impl Settings {
     fn validate(&self) -> Result<(), String> {
         DatabaseUrl::parse(&self.database.url)
             .map_err(|e| format!("invalid configuration: key `database.url`: {e}"))?;
-        if self.database.pool_size == 0 {
-            return Err(
-                "invalid configuration: key `database.pool_size` must be at least 1".into(),
-            );
-        }
         if self.server.body_limit_bytes < 1024 {
             return Err(
                 "invalid configuration: key `server.body_limit_bytes` must be at least 1024".into(),

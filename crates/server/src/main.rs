@@ -164,6 +164,7 @@ fn serve(settings: &Settings) -> Result<(), String> {
         tracing::info!(
             addr = %started.addr,
             database = %started.db.url().redacted(),
+            pool_size = started.db.pool_state().2,
             "listening on http://{}/ (API docs at /docs)",
             started.addr
         );
