@@ -59,6 +59,23 @@ impl Tenant {
         }
     }
 
+    /// A new project of this tenant, as a `Tenant` whose calls address it.
+    async fn new_project(&self, app: &TestApp, name: &str, slug: &str) -> Tenant {
+        let res = self
+            .call(
+                app,
+                Method::POST,
+                &format!("/api/v1/customers/{}/projects", self.cid),
+                Some(json!({"name": name, "slug": slug})),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text);
+        Tenant {
+            pid: s(&res.body["id"]),
+            ..self.clone()
+        }
+    }
+
     async fn create(&self, app: &TestApp, body: Value) -> Value {
         let res = self
             .call(app, Method::POST, &self.url("contacts"), Some(body))
@@ -1655,19 +1672,7 @@ async fn companies_form_a_tree_and_hold_contacts() {
 async fn an_archived_project_takes_no_new_contacts() {
     let app = spawn_app().await;
     let t = tenant(&app, "Acme", "owner@acme.com").await;
-    let res = t
-        .call(
-            &app,
-            Method::POST,
-            &format!("/api/v1/customers/{}/projects", t.cid),
-            Some(json!({"name": "Old brand", "slug": "old-brand"})),
-        )
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text);
-    let old = Tenant {
-        pid: s(&res.body["id"]),
-        ..t.clone()
-    };
+    let old = t.new_project(&app, "Old brand", "old-brand").await;
     old.create(&app, json!({"email": "kept@example.com"})).await;
     let res = t
         .call(
@@ -1704,86 +1709,41 @@ async fn an_email_stays_unique_when_a_contact_changes() {
     let a = t.create(&app, json!({"email": "ann@example.com"})).await;
     let b = t.create(&app, json!({"email": "bob@example.com"})).await;
     let b_url = t.url(&format!("contacts/{}", s(&b["id"])));
+    let change_b = |method: Method, body: Value| t.call(&app, method, &b_url, Some(body));
+    let taken = |res: Resp| {
+        res.assert_problem(409);
+        assert_eq!(res.body["code"], "email_taken", "{}", res.text);
+        assert_eq!(res.body["errors"][0]["field"], "email", "{}", res.text);
+    };
 
     // Taking another contact's email, in any case, by PATCH or PUT: 409, nothing changed.
-    let res = t
-        .call(
-            &app,
-            Method::PATCH,
-            &b_url,
-            Some(json!({"email": "ANN@example.com"})),
-        )
-        .await;
-    res.assert_problem(409);
-    assert_eq!(res.body["code"], "email_taken");
-    assert_eq!(res.body["errors"][0]["field"], "email", "{}", res.text);
-    let res = t
-        .call(
-            &app,
-            Method::PUT,
-            &b_url,
-            Some(json!({"email": "ann@example.com"})),
-        )
-        .await;
-    res.assert_problem(409);
-    assert_eq!(res.body["code"], "email_taken");
+    taken(change_b(Method::PATCH, json!({"email": "ANN@example.com"})).await);
+    taken(change_b(Method::PUT, json!({"email": "ann@example.com"})).await);
     let res = t.call(&app, Method::GET, &b_url, None).await;
     assert_eq!(res.body["email"], "bob@example.com");
     assert_eq!(res.body["version"], 1);
 
     // Its own email again, a change of anything else, and a free email are accepted.
-    let res = t
-        .call(
-            &app,
-            Method::PATCH,
-            &b_url,
-            Some(json!({"email": "Bob@Example.com", "first_name": "Bob"})),
-        )
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text);
-    let res = t
-        .call(
-            &app,
-            Method::PATCH,
-            &b_url,
-            Some(json!({"email": "bobby@example.com"})),
-        )
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text);
+    for body in [
+        json!({"email": "Bob@Example.com", "first_name": "Bob"}),
+        json!({"email": "bobby@example.com"}),
+    ] {
+        let res = change_b(Method::PATCH, body).await;
+        assert_eq!(res.status, 200, "{}", res.text);
+    }
     // The old email is free now; a deleted contact's is not.
     t.create(&app, json!({"email": "bob@example.com"})).await;
     let a_url = t.url(&format!("contacts/{}", s(&a["id"])));
     let res = t.call(&app, Method::DELETE, &a_url, None).await;
     assert_eq!(res.status, 204, "{}", res.text);
-    let res = t
-        .call(
-            &app,
-            Method::PATCH,
-            &b_url,
-            Some(json!({"email": "ann@example.com"})),
-        )
-        .await;
-    res.assert_problem(409);
-    assert_eq!(res.body["code"], "email_taken");
+    taken(change_b(Method::PATCH, json!({"email": "ann@example.com"})).await);
 
     // Another project, and another tenant, may hold the same email.
     let other = tenant(&app, "Globex", "owner@globex.com").await;
     other
         .create(&app, json!({"email": "ann@example.com"}))
         .await;
-    let project = t
-        .call(
-            &app,
-            Method::POST,
-            &format!("/api/v1/customers/{}/projects", t.cid),
-            Some(json!({"name": "Second", "slug": "second"})),
-        )
-        .await;
-    assert_eq!(project.status, 201, "{}", project.text);
-    let second = Tenant {
-        pid: s(&project.body["id"]),
-        ..t.clone()
-    };
+    let second = t.new_project(&app, "Second", "second").await;
     let c = second
         .create(&app, json!({"email": "bobby@example.com"}))
         .await;
