@@ -899,6 +899,72 @@ async fn search_pages_merge_every_term() {
     assert_eq!(res.error_fields(), ["cursor"]);
 }
 
+/// Contacts with the same sort value are paged by id, in a search as in a list, even
+/// when ids and the order rows were stored in disagree (an import keeps its own ids):
+/// the terms' merged page must break ties by id, not by where the rows lie.
+#[actix_web::test]
+async fn search_pages_break_ties_by_id() {
+    use clientele_domain::contact::{Contact, ContactInput};
+    use clientele_persistence::contacts;
+
+    let app = spawn_app().await;
+    let t = tenant(&app, "Acme", "owner@acme.com").await;
+    let (customer_id, project_id) = (
+        Uuid::parse_str(&t.cid).unwrap(),
+        Uuid::parse_str(&t.pid).unwrap(),
+    );
+    let now = clientele_domain::time::now();
+    // All named Alder, so the search "al" finds each by last name and some by email or
+    // first name too; stored in the reverse of their ids' order, at one instant.
+    let people = [
+        ("Alma", "alma@x.com"),
+        ("Bob", "al.bob@x.com"),
+        ("Cid", "cid@x.com"),
+        ("Alan", "alan@x.com"),
+        ("Dora", "dora@x.com"),
+    ];
+    let mut stored = Vec::new();
+    for (i, (first, email)) in people.iter().enumerate() {
+        let input = ContactInput {
+            first_name: Some((*first).into()),
+            last_name: Some("Alder".into()),
+            email: Some((*email).into()),
+            ..ContactInput::default()
+        };
+        let mut c = Contact::create(project_id, input, now).unwrap();
+        c.id = Uuid::from_u128(0x0100 - i as u128);
+        stored.push(c.id.to_string());
+        app.db
+            .write(move |conn| contacts::insert(conn, customer_id, &c))
+            .await
+            .unwrap();
+    }
+    let by_id = sorted(stored);
+    let mut by_id_desc = by_id.clone();
+    by_id_desc.reverse();
+    for (q, expected) in [
+        ("search=al&limit=2&sort_by=last_name&sort_order=asc", &by_id),
+        (
+            "search=al&limit=2&sort_by=last_name&sort_order=desc",
+            &by_id_desc,
+        ),
+        ("search=al&limit=3&sort_order=asc", &by_id),
+        ("search=al&limit=2", &by_id_desc),
+    ] {
+        let (seen, pages) = t.walk(&app, q).await;
+        assert_eq!(&seen, expected, "{q}");
+        assert!(pages > 1, "{q}: one page proves nothing about the cursor");
+    }
+    // The page form the same way.
+    let res = t
+        .list(
+            &app,
+            "search=al&page=2&page_size=2&sort_by=last_name&sort_order=asc",
+        )
+        .await;
+    assert_eq!(ids(&res), by_id[2..4].to_vec(), "{}", res.text);
+}
+
 /// The database itself refuses a contact filed under one tenant's project with another
 /// tenant's customer id (a foreign key on PostgreSQL, triggers on SQLite): every query
 /// of a tenant's contacts filters on both, so such a row would be a leak or a loss.
