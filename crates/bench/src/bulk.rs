@@ -14,7 +14,7 @@ use clientele_domain::contact_parts::{Address, AddressInput, Order, OrderStats};
 use clientele_domain::time::Timestamp;
 use clientele_persistence::contact_parts::{self, RecordedOrder};
 use clientele_persistence::{contacts, db, DatabaseUrl, DbConn};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// Contacts written per transaction: large enough that commits are rare, small enough
@@ -102,7 +102,7 @@ pub struct Target {
     pub label: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct SeedReport {
     pub contacts: u64,
     pub tags: u64,

@@ -27,7 +27,8 @@ absolute figures do not. Every run stops by itself, and the tool only talks to \
 loopback addresses.";
 
 /// Which database a started server runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum DatabaseKind {
     /// A fresh SQLite file in a temporary folder (under --data-dir).
     Sqlite,
@@ -84,9 +85,17 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
-    /// Keep the database (and the server log) after the run instead of removing them.
+    /// Keep the database (and the server log) after the run instead of removing them,
+    /// with what --reuse needs to run on it again.
     #[arg(long)]
     pub keep_database: bool,
+
+    /// Run on a database an earlier run kept (the folder it printed as `kept DIR`):
+    /// no set-up and no seeding, the same tenant, project and contacts, so that builds
+    /// (--server-bin) or settings (--server-env) compare on the same data. The database
+    /// is kept again; what earlier runs wrote stays in it (created contacts, orders).
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["database", "data_dir", "keep_database", "contacts", "url"])]
+    pub reuse: Option<PathBuf>,
 
     /// The `clientele` binary to start (default: the one next to this executable).
     #[arg(long, value_name = "PATH")]
@@ -163,7 +172,8 @@ impl Args {
         let wants_contacts = ScenarioId::resolve(&self.scenarios)
             .iter()
             .any(|s| s.needs_contacts());
-        if wants_contacts && self.seeds_contacts() < MIN_CONTACTS {
+        // A reused database's contacts are checked when its file is read.
+        if wants_contacts && self.reuse.is_none() && self.seeds_contacts() < MIN_CONTACTS {
             return Err(format!(
                 "the contact scenarios need at least {MIN_CONTACTS} seeded contacts: give \
                  --contacts N{}, or choose scenarios without contacts (--scenarios)",
@@ -188,7 +198,7 @@ pub const MIN_CONTACTS: u64 = 1_000;
 impl Args {
     /// Contacts this run seeds: none against a running server whose database is unknown.
     pub fn seeds_contacts(&self) -> u64 {
-        if self.url.is_some() && self.database_url.is_none() {
+        if self.reuse.is_some() || (self.url.is_some() && self.database_url.is_none()) {
             0
         } else {
             self.contacts
@@ -564,5 +574,38 @@ mod tests {
             )]
         );
         assert!(Args::try_parse_from(["clientele-bench", "--server-env", "=x"]).is_err());
+    }
+
+    /// A reused database brings its own kind and contacts: nothing is seeded, and what
+    /// would choose or seed another database is refused with it.
+    #[test]
+    fn a_reused_database_is_not_seeded_or_chosen_again() {
+        let a = Args::try_parse_from(["clientele-bench", "--reuse", "/tmp/kept"]).unwrap();
+        assert_eq!(a.seeds_contacts(), 0);
+        a.validate().unwrap();
+        let a = Args::try_parse_from([
+            "clientele-bench",
+            "--reuse",
+            "/tmp/kept",
+            "--server-bin",
+            "/tmp/other/clientele",
+            "--server-env",
+            "K=V",
+        ])
+        .unwrap();
+        a.validate().unwrap();
+        for other in [
+            ["--database", "postgres"],
+            ["--contacts", "1000"],
+            ["--data-dir", "/tmp"],
+            ["--url", "http://127.0.0.1:8080"],
+        ] {
+            let mut argv = vec!["clientele-bench", "--reuse", "/tmp/kept"];
+            argv.extend(other);
+            assert!(Args::try_parse_from(&argv).is_err(), "{other:?}");
+        }
+        assert!(
+            Args::try_parse_from(["clientele-bench", "--reuse", "/k", "--keep-database"]).is_err()
+        );
     }
 }

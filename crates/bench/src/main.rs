@@ -6,6 +6,7 @@ mod bulk;
 mod cli;
 mod cpu;
 mod http;
+mod kept;
 mod load;
 mod report;
 mod scenario;
@@ -20,11 +21,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use clap::Parser;
 
 use crate::cli::{Args, BaseUrl, DatabaseKind};
+use crate::kept::Kept;
 use crate::load::{Clock, LoadConfig};
 use crate::report::{Machine, Report, RunConfig, ScenarioResult, ServerInfo, Tenant};
 use crate::scenario::{PlanInput, ScenarioId};
 use crate::seed::Setup;
-use crate::server::{ManagedServer, MemProbe, ServerOptions};
+use crate::server::{ManagedServer, MemProbe, Reused, ServerOptions};
 
 fn main() -> ExitCode {
     let args = Args::parse();
@@ -65,7 +67,8 @@ fn run(args: &Args) -> Result<(), String> {
         .enable_time()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    let mut target = start_target(args, &rt)?;
+    let mut kept = args.reuse.as_deref().map(Kept::load).transpose()?;
+    let mut target = start_target(args, &rt, kept.as_ref())?;
     let idle_rss_kib = match (&target.managed, target.mem) {
         // A moment after /health first answered: start-up allocations have settled.
         (Some(_), Some(mem)) => {
@@ -77,16 +80,41 @@ fn run(args: &Args) -> Result<(), String> {
 
     let connections = usize::from(args.connections);
     let mut setup = Setup::new(target.base.addr, target.base.host.clone());
-    eprintln!("setting up a tenant over HTTP...");
-    let mut fixture = rt
-        .block_on(seed::tenant(&mut setup, connections))
-        .map_err(|e| format!("set-up failed: {e}"))?;
-
-    let seeding = match seed_database_url(args, &target) {
-        Some(url) if args.seeds_contacts() > 0 => {
-            Some(seed_contacts(args, &rt, &mut setup, &mut fixture, &url)?)
+    let (mut fixture, seeding) = match (kept.as_mut(), &target.managed) {
+        (Some(k), Some(server)) => {
+            let mut fixture = k.next_run(connections, seed::run_tag())?;
+            // Counted before the load: an interrupted run's contacts are not reused.
+            k.save(&server.dir)?;
+            eprintln!(
+                "reusing {} (run {} on it): its tenant signs in again...",
+                server.dir.display(),
+                k.reuses
+            );
+            rt.block_on(fixture.renew_token(&mut setup))?;
+            (fixture, k.seeding.clone())
         }
-        _ => None,
+        _ => {
+            eprintln!("setting up a tenant over HTTP...");
+            let mut fixture = rt
+                .block_on(seed::tenant(&mut setup, connections))
+                .map_err(|e| format!("set-up failed: {e}"))?;
+            let seeding = match seed_database_url(args, &target) {
+                Some(url) if args.seeds_contacts() > 0 => {
+                    Some(seed_contacts(args, &rt, &mut setup, &mut fixture, &url)?)
+                }
+                _ => None,
+            };
+            if let (true, Some(server)) = (args.keep_database, &target.managed) {
+                let k = Kept::new(
+                    args.database,
+                    server.postgres_database.clone(),
+                    &fixture,
+                    seeding.as_ref(),
+                );
+                k.save(&server.dir)?;
+            }
+            (fixture, seeding)
+        }
     };
 
     let cfg = LoadConfig {
@@ -116,7 +144,8 @@ fn run(args: &Args) -> Result<(), String> {
         let reset = target.mem.map(|m| m.reset_peak());
         let sampler = target.mem.map(MemProbe::sample);
         let clock = Clock::new(&cfg);
-        let on_postgres = target.managed.is_some() && args.database == DatabaseKind::Postgres;
+        let on_postgres = target.managed.is_some()
+            && kept.as_ref().map_or(args.database, |k| k.database) == DatabaseKind::Postgres;
         let cpu_probe = spawn_cpu_probe(clock, target.mem.map(|m| m.pid), on_postgres);
         let recorders = load::run(&cfg, &lanes, clock)?;
         let sampled = sampler.map(|s| s.finish());
@@ -192,6 +221,7 @@ fn run(args: &Args) -> Result<(), String> {
             project_id: fixture.project_id.clone(),
         },
         seeding,
+        reused: args.reuse.as_ref().map(|d| d.display().to_string()),
         ceiling_rps: ceiling,
         login_flood: report::flood_check(&results),
         scenarios: results,
@@ -277,7 +307,11 @@ fn seed_contacts(
     })
 }
 
-fn start_target(args: &Args, rt: &tokio::runtime::Runtime) -> Result<Target, String> {
+fn start_target(
+    args: &Args,
+    rt: &tokio::runtime::Runtime,
+    kept: Option<&Kept>,
+) -> Result<Target, String> {
     if let Some(url) = &args.url {
         let base = cli::parse_base_url(url)?;
         let mut setup = Setup::new(base.addr, base.host.clone());
@@ -298,18 +332,26 @@ fn start_target(args: &Args, rt: &tokio::runtime::Runtime) -> Result<Target, Str
         Some(p) => p.clone(),
         None => sibling_server_binary()?,
     };
+    let database = kept.map_or(args.database, |k| k.database);
+    if database == DatabaseKind::Postgres {
+        cli::check_postgres_url(&args.postgres_url)?;
+    }
     let opts = ServerOptions {
         binary,
-        database: args.database,
+        database,
         postgres_url: args.postgres_url.clone(),
         data_dir: args.data_dir.clone().unwrap_or_else(std::env::temp_dir),
         keep: args.keep_database,
         extra_env: args.server_env.clone(),
+        reuse: args.reuse.clone().zip(kept).map(|(dir, k)| Reused {
+            dir,
+            postgres_database: k.postgres_database.clone(),
+        }),
     };
     eprintln!(
         "starting {} on {}...",
         opts.binary.display(),
-        args.database.name()
+        database.name()
     );
     let mut server = ManagedServer::start(&opts)?;
     rt.block_on(server.wait_ready())?;

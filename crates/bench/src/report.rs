@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::cpu::CpuUse;
 use crate::stats::{format_us, LaneSummary};
@@ -22,13 +22,16 @@ pub struct Report {
     pub tenant: Tenant,
     /// The contacts seeded before the load, and how fast.
     pub seeding: Option<Seeding>,
+    /// The kept folder this run ran on again (`--reuse`); `seeding` is then the run's
+    /// that kept it.
+    pub reused: Option<String>,
     /// Requests/s of `health` in this run: the denominator of every ratio.
     pub ceiling_rps: Option<f64>,
     pub scenarios: Vec<ScenarioResult>,
     pub login_flood: Option<FloodCheck>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Seeding {
     /// Contacts in the project the contact scenarios run on.
     pub measured_project_contacts: u64,
@@ -356,6 +359,7 @@ mod tests {
                 project_id: "p".into(),
             },
             seeding: None,
+            reused: None,
             ceiling_rps: None,
             login_flood: flood_check(&scenarios),
             scenarios,

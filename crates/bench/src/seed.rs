@@ -15,6 +15,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::http::{build_request, Conn};
@@ -26,14 +27,14 @@ pub const MAX_CHANNELS: usize = 64;
 /// no single user row takes every login's write.
 pub const MEMBERS: usize = 8;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Credentials {
     pub email: String,
     pub password: String,
 }
 
-/// What the scenarios need to know about the seeded data.
-#[derive(Debug, Clone)]
+/// What the scenarios need to know about the seeded data (kept with a kept database).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Fixture {
     pub customer_id: String,
     pub project_id: String,
@@ -42,6 +43,7 @@ pub struct Fixture {
     pub channel_ids: Vec<String>,
     pub owner: Credentials,
     /// The owner's access token; renewed before every scenario by [`Fixture::renew_token`].
+    #[serde(skip)]
     pub owner_token: String,
     /// Plain members who only sign in.
     pub members: Vec<Credentials>,
@@ -54,7 +56,7 @@ pub struct Fixture {
 
 /// What the contact scenarios need to know about the seeded contacts of the fixture's
 /// project.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ContactSet {
     /// Contacts spread over the whole project, read by get-contact and mixed.
     pub read_ids: Vec<String>,
@@ -172,12 +174,17 @@ async fn signup(setup: &mut Setup, organization: &str, who: &Credentials) -> Res
         .map_err(|e| format!("sign-up of {}: {e}", who.email))
 }
 
+/// Unique per run, so that runs against a long-lived server (--url) or a kept database
+/// (--reuse) do not collide: twelve random hex digits.
+pub fn run_tag() -> String {
+    let run = uuid::Uuid::now_v7().simple().to_string();
+    run[run.len() - 12..].to_string()
+}
+
 /// Stage 1: one tenant set up over HTTP. `channels` is how many channels to create
 /// (at least one, at most [`MAX_CHANNELS`]).
 pub async fn tenant(setup: &mut Setup, channels: usize) -> Result<Fixture, String> {
-    // Unique per run, so runs against a long-lived server (--url) do not collide.
-    let run = uuid::Uuid::now_v7().simple().to_string();
-    let tag = &run[run.len() - 12..];
+    let tag = &run_tag();
     let owner = Credentials {
         email: format!("owner-{tag}@bench.example.com"),
         password: format!("bench owner password {tag}"),

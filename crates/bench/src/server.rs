@@ -24,6 +24,15 @@ pub struct ServerOptions {
     pub data_dir: PathBuf,
     pub keep: bool,
     pub extra_env: Vec<(String, String)>,
+    /// A kept folder to run in again, on its database (never removed).
+    pub reuse: Option<Reused>,
+}
+
+/// Where a kept run's database is.
+pub struct Reused {
+    pub dir: PathBuf,
+    /// Its name on the PostgreSQL server, for a PostgreSQL run.
+    pub postgres_database: Option<String>,
 }
 
 /// A server process this tool started. Dropping it stops the server, then removes its
@@ -36,6 +45,10 @@ pub struct ManagedServer {
     /// The database as the server opens it, for seeding; never printed.
     pub database_url: String,
     pub log_path: PathBuf,
+    /// The run's folder (SQLite file, server log, a kept run's file).
+    pub dir: PathBuf,
+    /// The run's database on PostgreSQL.
+    pub postgres_database: Option<String>,
     // Dropped after the child is stopped (fields drop after `Drop::drop`).
     _pg: Option<PgDatabase>,
     _dir: DirGuard,
@@ -51,22 +64,44 @@ impl ManagedServer {
             ));
         }
         let run_id = format!("{}", uuid::Uuid::now_v7().simple());
-        let dir = opts.data_dir.join(format!("clientele-bench-{run_id}"));
+        let (dir, log_name) = match &opts.reuse {
+            // Each run on a kept folder logs to its own file.
+            Some(r) => (r.dir.clone(), format!("server-{run_id}.log")),
+            None => (
+                opts.data_dir.join(format!("clientele-bench-{run_id}")),
+                "server.log".to_string(),
+            ),
+        };
         std::fs::create_dir_all(&dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let keep = opts.keep || opts.reuse.is_some();
         // Guards exist from here on, so an early return still cleans up.
         let dir_guard = DirGuard {
             dir: dir.clone(),
-            keep: opts.keep,
+            keep,
         };
         let (pg, url, shown) = match opts.database {
             DatabaseKind::Sqlite => {
-                let url = format!("sqlite://{}", dir.join("bench.db").display());
+                let file = crate::kept::sqlite_file(&dir);
+                if opts.reuse.is_some() && !file.is_file() {
+                    return Err(format!("{} not found: nothing to reuse", file.display()));
+                }
+                let url = format!("sqlite://{}", file.display());
                 (None, url.clone(), url)
             }
             DatabaseKind::Postgres => {
-                let name = format!("clientele_bench_{run_id}");
-                create_postgres_database(&opts.postgres_url, &name)?;
+                let kept = opts
+                    .reuse
+                    .as_ref()
+                    .and_then(|r| r.postgres_database.clone());
+                let name = match kept {
+                    Some(name) => name,
+                    None => {
+                        let name = format!("clientele_bench_{run_id}");
+                        create_postgres_database(&opts.postgres_url, &name)?;
+                        name
+                    }
+                };
                 let url = with_database_name(&opts.postgres_url, &name);
                 let shown = clientele_persistence::DatabaseUrl::parse(&url)
                     .map(|u| u.redacted())
@@ -74,13 +109,14 @@ impl ManagedServer {
                 let guard = PgDatabase {
                     admin_url: opts.postgres_url.clone(),
                     name,
-                    keep: opts.keep,
+                    keep,
                 };
                 (Some(guard), url, shown)
             }
         };
+        let postgres_database = pg.as_ref().map(|g| g.name.clone());
         let addr = free_loopback_port()?;
-        let log_path = dir.join("server.log");
+        let log_path = dir.join(log_name);
         let log = File::create(&log_path)
             .map_err(|e| format!("cannot create {}: {e}", log_path.display()))?;
         let log_err = log
@@ -107,6 +143,8 @@ impl ManagedServer {
             database: shown,
             database_url: url,
             log_path,
+            dir,
+            postgres_database,
             _pg: pg,
             _dir: dir_guard,
         })
