@@ -68,7 +68,9 @@ fn run(args: &Args) -> Result<(), String> {
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
     let mut kept = args.reuse.as_deref().map(Kept::load).transpose()?;
-    let mut target = start_target(args, &rt, kept.as_ref())?;
+    // A reused database brings its own kind.
+    let database = kept.as_ref().map_or(args.database, |k| k.database);
+    let mut target = start_target(args, &rt, database, kept.as_ref())?;
     let idle_rss_kib = match (&target.managed, target.mem) {
         // A moment after /health first answered: start-up allocations have settled.
         (Some(_), Some(mem)) => {
@@ -106,7 +108,7 @@ fn run(args: &Args) -> Result<(), String> {
             };
             if let (true, Some(server)) = (args.keep_database, &target.managed) {
                 let k = Kept::new(
-                    args.database,
+                    database,
                     server.postgres_database.clone(),
                     &fixture,
                     seeding.as_ref(),
@@ -144,8 +146,7 @@ fn run(args: &Args) -> Result<(), String> {
         let reset = target.mem.map(|m| m.reset_peak());
         let sampler = target.mem.map(MemProbe::sample);
         let clock = Clock::new(&cfg);
-        let on_postgres = target.managed.is_some()
-            && kept.as_ref().map_or(args.database, |k| k.database) == DatabaseKind::Postgres;
+        let on_postgres = target.managed.is_some() && database == DatabaseKind::Postgres;
         let cpu_probe = spawn_cpu_probe(clock, target.mem.map(|m| m.pid), on_postgres);
         let recorders = load::run(&cfg, &lanes, clock)?;
         let sampled = sampler.map(|s| s.finish());
@@ -310,6 +311,7 @@ fn seed_contacts(
 fn start_target(
     args: &Args,
     rt: &tokio::runtime::Runtime,
+    database: DatabaseKind,
     kept: Option<&Kept>,
 ) -> Result<Target, String> {
     if let Some(url) = &args.url {
@@ -332,7 +334,6 @@ fn start_target(
         Some(p) => p.clone(),
         None => sibling_server_binary()?,
     };
-    let database = kept.map_or(args.database, |k| k.database);
     if database == DatabaseKind::Postgres {
         cli::check_postgres_url(&args.postgres_url)?;
     }

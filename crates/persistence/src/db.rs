@@ -13,6 +13,12 @@ use crate::writer::Writer;
 
 pub type Pool = r2d2::Pool<Manager>;
 
+/// The pool's own wait for a connection, at least: opening the pool waits for its first
+/// connection that long, and on a busy machine that took more than a short request
+/// budget (a test with 100 ms failed to start under CI's parallel load). Requests wait
+/// in the gate, which keeps to `acquire_timeout`; after it a connection is normally idle.
+const MIN_POOL_WAIT: Duration = Duration::from_secs(5);
+
 #[derive(Debug, Clone)]
 pub struct DbOptions {
     /// Connections for reads (and, on PostgreSQL, for writes too); 0 chooses by backend
@@ -112,7 +118,7 @@ impl Db {
                     .thread_name_pattern("db-pool-{}")
                     .build(),
             ))
-            .connection_timeout(options.acquire_timeout)
+            .connection_timeout(options.acquire_timeout.max(MIN_POOL_WAIT))
             .test_on_check_out(false)
             .build(manager)
             .map_err(|e| Error::Unavailable(format!("cannot open the database pool: {e}")))?;
