@@ -1054,12 +1054,17 @@ mod tests {
         let literal = page()
             .select(diesel::dsl::sql::<RowSql>(&ROW_COLUMNS))
             .limit(21);
+        // A search term's keys on SQLite, rowid first (`search_page`).
+        let term = page()
+            .select((RowId, contacts::created_at, contacts::id))
+            .limit(21);
         for backend in [MultiBackend::Sqlite(Sqlite), MultiBackend::Pg(Pg)] {
             let cached = |q: &dyn QueryFragment<MultiBackend>| {
                 q.is_safe_to_cache_prepared(&backend).unwrap()
             };
             assert!(cached(&ours));
             assert!(!cached(&literal));
+            assert!(cached(&term));
         }
     }
 
