@@ -744,7 +744,7 @@ pub async fn record_order(
     idem: Option<Idempotency>,
 ) -> Result<OrderResult> {
     let (actor, audit) = (actor.clone(), actor.audit());
-    db.write(move |conn| {
+    db.write_repeatable(move |conn| {
         let (mut contact, project) = writable(conn, &actor, project_id, contact_id)?;
         let replay = idempotency::earlier(conn, project.customer_id, idem.as_ref())?.is_some();
         let at = now();
@@ -752,7 +752,7 @@ pub async fn record_order(
         let order = Order::parse(
             OrderInput {
                 ordered_at: input.ordered_at.map(micros),
-                ..input
+                ..input.clone()
             },
             at,
         )?;

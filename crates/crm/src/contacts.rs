@@ -110,7 +110,7 @@ pub async fn create(
         if let Some(id) = idempotency::earlier(conn, project.customer_id, idem.as_ref())? {
             return Ok(Created::Replayed(id));
         }
-        let contact = Contact::create(project.id, input, now())?;
+        let contact = Contact::create(project.id, input.clone(), now())?;
         check_references(conn, &project, &contact)?;
         let created = event(project.customer_id, &contact, "contact.created", json!({}));
         let customer_id = project.customer_id;
@@ -239,12 +239,13 @@ async fn modify<F>(
     change: F,
 ) -> Result<Contact>
 where
-    F: FnOnce(&mut DbConn, &Project, &mut Contact) -> Result<Option<(&'static str, Value, bool)>>
+    F: Fn(&mut DbConn, &Project, &mut Contact) -> Result<Option<(&'static str, Value, bool)>>
         + Send
         + 'static,
 {
     let (principal, audit) = (actor.principal.clone(), actor.audit());
-    db.write(move |conn| {
+    // Repeatable: SQLite's writer may run it again when another job of its batch fails.
+    db.write_repeatable(move |conn| {
         let need = ProjectNeed::ContactsWrite;
         let (mut contact, project) = scope::contact(conn, &principal, project_id, id, need, false)?;
         contact.check_version(if_match)?;
@@ -318,7 +319,7 @@ pub async fn replace(
     if_match: Option<i64>,
 ) -> Result<Contact> {
     modify(db, actor, project_id, id, if_match, move |conn, p, c| {
-        let changes = c.replace(input, now())?;
+        let changes = c.replace(input.clone(), now())?;
         updated(conn, p, c, changes)
     })
     .await
@@ -334,7 +335,7 @@ pub async fn patch(
     if_match: Option<i64>,
 ) -> Result<Contact> {
     modify(db, actor, project_id, id, if_match, move |conn, p, c| {
-        let changes = c.patch(patch, now())?;
+        let changes = c.patch(patch.clone(), now())?;
         updated(conn, p, c, changes)
     })
     .await

@@ -230,8 +230,8 @@ impl Db {
     /// Runs `f` in a write transaction: all of it commits, or none of it.
     ///
     /// On SQLite the job joins the writer's next group commit; it gets its own
-    /// savepoint, so a failing job rolls back alone. On PostgreSQL it runs in its own
-    /// transaction on a pooled connection.
+    /// savepoint (unless it is alone in the batch), so a failing job rolls back alone.
+    /// On PostgreSQL it runs in its own transaction on a pooled connection.
     pub async fn write<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
@@ -240,22 +240,41 @@ impl Db {
         self.write_on_pool(f, true).await
     }
 
-    /// Like [`Db::write`], but on PostgreSQL `f` runs outside a transaction, each
-    /// statement committing by itself: for a change that is one statement (atomic on
-    /// its own) after reads that a READ COMMITTED transaction would not have protected
-    /// either, as each of its statements takes a new snapshot. That saves the BEGIN and
-    /// COMMIT round trips, two of a contact create's four. A part that needs more than
-    /// one statement to commit together opens [`transaction`] itself. On SQLite, as
-    /// [`Db::write`]: `f` joins the writer's group commit, in its own savepoint.
+    /// Like [`Db::write`], for a change that may run more than once: `f` is `Fn`, and
+    /// only the writes of its last run are kept. On SQLite such jobs share the writer's
+    /// batch without a savepoint each (a failure rolls the batch back and runs it again
+    /// with them), which saves the writer the copy of every page they change.
+    pub async fn write_repeatable<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: Fn(&mut DbConn) -> Result<T> + Send + 'static,
+    {
+        if let Some(writer) = &self.inner.writer {
+            return writer.submit_repeatable(f).await;
+        }
+        self.write_on_pool(f, true).await
+    }
+
+    /// Like [`Db::write_repeatable`], but on PostgreSQL `f` runs outside a transaction,
+    /// each statement committing by itself: for a change that is one statement (atomic
+    /// on its own) after reads that a READ COMMITTED transaction would not have
+    /// protected either, as each of its statements takes a new snapshot. That saves the
+    /// BEGIN and COMMIT round trips, two of a contact create's four. A part that needs
+    /// more than one statement to commit together opens [`transaction`] itself. On
+    /// SQLite, as [`Db::write_repeatable`].
     pub async fn write_autocommit<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConn) -> Result<T> + Send + 'static,
+        F: Fn(&mut DbConn) -> Result<T> + Send + 'static,
     {
+        if let Some(writer) = &self.inner.writer {
+            return writer.submit_repeatable(f).await;
+        }
         self.write_on_pool(f, false).await
     }
 
-    /// [`Db::write`] (in a transaction) or [`Db::write_autocommit`].
+    /// [`Db::write`] (in a transaction) or [`Db::write_autocommit`] on the pool, or on
+    /// SQLite through the writer.
     async fn write_on_pool<T, F>(&self, f: F, in_transaction: bool) -> Result<T>
     where
         T: Send + 'static,
