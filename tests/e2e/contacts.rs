@@ -973,7 +973,7 @@ async fn search_pages_break_ties_by_id() {
 }
 
 /// The database itself refuses a contact filed under one tenant's project with another
-/// tenant's customer id (a foreign key on PostgreSQL, triggers on SQLite): every query
+/// tenant's customer id (a foreign key (project, customer) -> projects): every query
 /// of a tenant's contacts filters on both, so such a row would be a leak or a loss.
 #[actix_web::test]
 async fn a_contact_belongs_to_its_projects_customer() {

@@ -17,3 +17,100 @@ pub fn run(conn: &mut DbConn) -> Result<Vec<String>> {
     .map_err(|e| Error::Unavailable(format!("migration failed: {e}")))?;
     Ok(applied.iter().map(|v| v.to_string()).collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::SQLITE;
+    use crate::conn::{DatabaseUrl, DbConn};
+    use diesel::connection::SimpleConnection;
+    use diesel::RunQueryDsl;
+    use diesel_migrations::MigrationHarness;
+
+    fn count(conn: &mut diesel::SqliteConnection, sql: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        diesel::sql_query(sql).get_result::<N>(conn).unwrap().n
+    }
+
+    /// Migration 000009 rebuilds SQLite's contacts table with foreign keys off: its
+    /// contacts and what hangs on them (tags, notes, which cascade from a deleted
+    /// contact) survive it, both up and down, and the key it adds refuses a contact
+    /// whose customer is not its project's.
+    #[test]
+    fn the_contacts_rebuild_keeps_every_row() {
+        let dir = std::env::temp_dir().join(format!("clientele-mig-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = DatabaseUrl::parse(dir.join("m.db").to_str().unwrap()).unwrap();
+        let DbConn::Sqlite(mut c) = url.connect(5_000).unwrap() else {
+            panic!("a SQLite url gave another backend")
+        };
+        // Up to the migration before the rebuild.
+        loop {
+            let done = c.applied_migrations().unwrap();
+            if done
+                .iter()
+                .any(|v| v.to_string().replace('-', "") == "20261202000008")
+            {
+                break;
+            }
+            c.run_next_migration(SQLITE).unwrap();
+        }
+        let t = "'2026-12-03 00:00:00'";
+        c.batch_execute(&format!(
+            "INSERT INTO customers (id, name, email, status, created_at, updated_at, status_changed_at)
+                 VALUES ('c1', 'A', 'a@x.com', 'active', {t}, {t}, {t}),
+                        ('c2', 'B', 'b@x.com', 'active', {t}, {t}, {t});
+             INSERT INTO billing_accounts (id, customer_id, name, billing_email, currency, billing_cycle, status, created_at, updated_at)
+                 VALUES ('b1', 'c1', 'A', 'a@x.com', 'EUR', 'monthly', 'active', {t}, {t});
+             INSERT INTO projects (id, customer_id, billing_account_id, slug, name, status, created_at, updated_at)
+                 VALUES ('p1', 'c1', 'b1', 'main', 'Main', 'active', {t}, {t});
+             INSERT INTO contacts (id, customer_id, project_id, kind, display_name, email, stage, status, tier, customer_type, created_at, updated_at)
+                 VALUES ('k1', 'c1', 'p1', 'person', 'One', 'one@x.com', 'lead', 'active', 'standard', 'b2c', {t}, {t}),
+                        ('k2', 'c1', 'p1', 'person', 'Two', 'two@x.com', 'lead', 'active', 'standard', 'b2c', {t}, {t});
+             INSERT INTO contact_tags (project_id, tag, contact_id) VALUES ('p1', 'vip', 'k1'), ('p1', 'new', 'k2');
+             INSERT INTO contact_notes (id, customer_id, project_id, contact_id, note, created_at, updated_at)
+                 VALUES ('n1', 'c1', 'p1', 'k1', 'hello', {t}, {t});"
+        ))
+        .unwrap();
+        let kept = |c: &mut diesel::SqliteConnection| {
+            [
+                count(c, "SELECT count(*) AS n FROM contacts"),
+                count(c, "SELECT count(*) AS n FROM contact_tags"),
+                count(c, "SELECT count(*) AS n FROM contact_notes"),
+                count(c, "SELECT count(*) AS n FROM contacts WHERE email = 'one@x.com' AND customer_id = 'c1'"),
+            ]
+        };
+        let stray = "INSERT INTO contacts (id, customer_id, project_id, kind, display_name, stage, status, tier, customer_type, created_at, updated_at)
+                     VALUES ('k3', 'c2', 'p1', 'person', 'Stray', 'lead', 'active', 'standard', 'b2c', '2026-12-03', '2026-12-03')";
+
+        c.run_pending_migrations(SQLITE).unwrap();
+        assert_eq!(kept(&mut c), [2, 2, 1, 1]);
+        assert_eq!(
+            count(
+                &mut c,
+                "SELECT count(*) AS n FROM sqlite_master WHERE type = 'trigger'"
+            ),
+            0
+        );
+        assert_eq!(
+            count(&mut c, "SELECT count(*) AS n FROM pragma_foreign_keys"),
+            1,
+            "foreign keys are on again"
+        );
+        let refused = c.batch_execute(stray).unwrap_err().to_string();
+        assert!(refused.contains("FOREIGN KEY"), "{refused}");
+        // Indexes as before the rebuild: the search's covering ones included.
+        assert_eq!(count(&mut c, "SELECT count(*) AS n FROM sqlite_master WHERE type = 'index' AND tbl_name = 'contacts' AND sql IS NOT NULL"), 11);
+
+        c.revert_last_migration(SQLITE).unwrap();
+        assert_eq!(kept(&mut c), [2, 2, 1, 1]);
+        assert!(c.batch_execute(stray).is_err(), "the triggers are back");
+        c.run_pending_migrations(SQLITE).unwrap();
+        assert_eq!(kept(&mut c), [2, 2, 1, 1]);
+        drop(c);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
