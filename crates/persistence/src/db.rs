@@ -249,10 +249,7 @@ impl Db {
         T: Send + 'static,
         F: Fn(&mut DbConn) -> Result<T> + Send + 'static,
     {
-        if let Some(writer) = &self.inner.writer {
-            return writer.submit_repeatable(f).await;
-        }
-        self.write_on_pool(f, true).await
+        self.write_repeatable_on_pool(f, true).await
     }
 
     /// Like [`Db::write_repeatable`], but on PostgreSQL `f` runs outside a transaction,
@@ -267,10 +264,20 @@ impl Db {
         T: Send + 'static,
         F: Fn(&mut DbConn) -> Result<T> + Send + 'static,
     {
+        self.write_repeatable_on_pool(f, false).await
+    }
+
+    /// [`Db::write_repeatable`] or [`Db::write_autocommit`]: on SQLite through the
+    /// writer as a repeatable job, otherwise as [`Db::write_on_pool`].
+    async fn write_repeatable_on_pool<T, F>(&self, f: F, in_transaction: bool) -> Result<T>
+    where
+        T: Send + 'static,
+        F: Fn(&mut DbConn) -> Result<T> + Send + 'static,
+    {
         if let Some(writer) = &self.inner.writer {
             return writer.submit_repeatable(f).await;
         }
-        self.write_on_pool(f, false).await
+        self.write_on_pool(f, in_transaction).await
     }
 
     /// [`Db::write`] (in a transaction) or [`Db::write_autocommit`] on the pool, or on
