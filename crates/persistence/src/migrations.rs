@@ -35,13 +35,10 @@ mod tests {
         diesel::sql_query(sql).get_result::<N>(conn).unwrap().n
     }
 
-    /// Migration 000009 rebuilds SQLite's contacts table with foreign keys off: its
-    /// contacts and what hangs on them (tags, notes, which cascade from a deleted
-    /// contact) survive it, both up and down, and the key it adds refuses a contact
-    /// whose customer is not its project's.
-    #[test]
-    fn the_contacts_rebuild_keeps_every_row() {
-        let dir = std::env::temp_dir().join(format!("clientele-mig-{}", uuid::Uuid::now_v7()));
+    /// A SQLite file migrated up to 000008 (the triggers), with two customers, a
+    /// project of the first and two of its contacts with a tag each and one note.
+    fn at_migration_8(name: &str) -> (diesel::SqliteConnection, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("clientele-{name}-{}", uuid::Uuid::now_v7()));
         std::fs::create_dir_all(&dir).unwrap();
         let url = DatabaseUrl::parse(dir.join("m.db").to_str().unwrap()).unwrap();
         let DbConn::Sqlite(mut c) = url.connect(5_000).unwrap() else {
@@ -75,17 +72,33 @@ mod tests {
                  VALUES ('n1', 'c1', 'p1', 'k1', 'hello', {t}, {t});"
         ))
         .unwrap();
-        let kept = |c: &mut diesel::SqliteConnection| {
-            [
-                count(c, "SELECT count(*) AS n FROM contacts"),
-                count(c, "SELECT count(*) AS n FROM contact_tags"),
-                count(c, "SELECT count(*) AS n FROM contact_notes"),
-                count(c, "SELECT count(*) AS n FROM contacts WHERE email = 'one@x.com' AND customer_id = 'c1'"),
-            ]
-        };
-        let stray = "INSERT INTO contacts (id, customer_id, project_id, kind, display_name, stage, status, tier, customer_type, created_at, updated_at)
-                     VALUES ('k3', 'c2', 'p1', 'person', 'Stray', 'lead', 'active', 'standard', 'b2c', '2026-12-03', '2026-12-03')";
+        (c, dir)
+    }
 
+    /// Contacts, tags, notes, and contact k1 as it was stored.
+    fn kept(c: &mut diesel::SqliteConnection) -> [i64; 4] {
+        [
+            count(c, "SELECT count(*) AS n FROM contacts"),
+            count(c, "SELECT count(*) AS n FROM contact_tags"),
+            count(c, "SELECT count(*) AS n FROM contact_notes"),
+            count(
+                c,
+                "SELECT count(*) AS n FROM contacts WHERE email = 'one@x.com' AND customer_id = 'c1'",
+            ),
+        ]
+    }
+
+    /// A contact of customer c1's project filed under customer c2.
+    const STRAY: &str = "INSERT INTO contacts (id, customer_id, project_id, kind, display_name, stage, status, tier, customer_type, created_at, updated_at)
+        VALUES ('k3', 'c2', 'p1', 'person', 'Stray', 'lead', 'active', 'standard', 'b2c', '2026-12-03', '2026-12-03')";
+
+    /// Migration 000009 rebuilds SQLite's contacts table with foreign keys off: its
+    /// contacts and what hangs on them (tags, notes, which cascade from a deleted
+    /// contact) survive it, both up and down, and the key it adds refuses a contact
+    /// whose customer is not its project's.
+    #[test]
+    fn the_contacts_rebuild_keeps_every_row() {
+        let (mut c, dir) = at_migration_8("mig");
         c.run_pending_migrations(SQLITE).unwrap();
         assert_eq!(kept(&mut c), [2, 2, 1, 1]);
         assert_eq!(
@@ -100,16 +113,66 @@ mod tests {
             1,
             "foreign keys are on again"
         );
-        let refused = c.batch_execute(stray).unwrap_err().to_string();
+        let refused = c.batch_execute(STRAY).unwrap_err().to_string();
         assert!(refused.contains("FOREIGN KEY"), "{refused}");
         // Indexes as before the rebuild: the search's covering ones included.
         assert_eq!(count(&mut c, "SELECT count(*) AS n FROM sqlite_master WHERE type = 'index' AND tbl_name = 'contacts' AND sql IS NOT NULL"), 11);
 
         c.revert_last_migration(SQLITE).unwrap();
         assert_eq!(kept(&mut c), [2, 2, 1, 1]);
-        assert!(c.batch_execute(stray).is_err(), "the triggers are back");
+        assert!(c.batch_execute(STRAY).is_err(), "the triggers are back");
         c.run_pending_migrations(SQLITE).unwrap();
         assert_eq!(kept(&mut c), [2, 2, 1, 1]);
+        drop(c);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A contact already filed under another customer than its project's (stored
+    /// before the triggers, say) stops the rebuild with a named error, and leaves the
+    /// database as it was: nothing half rebuilt, the triggers still there.
+    #[test]
+    fn a_contact_under_another_customer_stops_the_rebuild() {
+        let (mut c, dir) = at_migration_8("mig-stray");
+        // Stored past the trigger, which then comes back as migration 000008 made it.
+        let trigger =
+            "SELECT sql AS s FROM sqlite_master WHERE name = 'contacts_customer_of_project_insert'";
+        #[derive(diesel::QueryableByName)]
+        struct Sql {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            s: String,
+        }
+        let trigger = diesel::sql_query(trigger)
+            .get_result::<Sql>(&mut c)
+            .unwrap()
+            .s;
+        c.batch_execute("DROP TRIGGER contacts_customer_of_project_insert;")
+            .unwrap();
+        c.batch_execute(STRAY).unwrap();
+        c.batch_execute(&trigger).unwrap();
+        let failed = c.run_pending_migrations(SQLITE).unwrap_err().to_string();
+        assert!(
+            failed.contains("every_contact_has_its_projects_customer"),
+            "{failed}"
+        );
+        // The migration's connection ends with the failure, as in `Db::open`.
+        drop(c);
+        let url = DatabaseUrl::parse(dir.join("m.db").to_str().unwrap()).unwrap();
+        let DbConn::Sqlite(mut c) = url.connect(5_000).unwrap() else {
+            panic!("a SQLite url gave another backend")
+        };
+        assert_eq!(kept(&mut c), [3, 2, 1, 1]);
+        assert_eq!(
+            count(
+                &mut c,
+                "SELECT count(*) AS n FROM sqlite_master WHERE name = 'contacts_customer_of_project_update'"
+            ),
+            1
+        );
+        assert!(!c
+            .applied_migrations()
+            .unwrap()
+            .iter()
+            .any(|v| v.to_string().replace('-', "") == "20261203000009"));
         drop(c);
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -60,7 +60,9 @@ INSERT INTO contacts_rebuilt SELECT * FROM contacts;
 DROP TABLE contacts;
 ALTER TABLE contacts_rebuilt RENAME TO contacts;
 -- Every contact's customer is its project's (fails the migration otherwise).
-CREATE TEMP TABLE contacts_key_check (violations INTEGER CHECK (violations = 0));
+CREATE TEMP TABLE contacts_key_check (
+    violations INTEGER CONSTRAINT every_contact_has_its_projects_customer CHECK (violations = 0)
+);
 INSERT INTO contacts_key_check SELECT count(*) FROM pragma_foreign_key_check('contacts');
 DROP TABLE contacts_key_check;
 CREATE UNIQUE INDEX contacts_email_uq ON contacts (project_id, email) WHERE email <> '';
