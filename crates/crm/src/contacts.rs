@@ -33,11 +33,22 @@ pub(crate) fn event(
     event_type: &'static str,
     extra: Value,
 ) -> EventDraft {
+    event_with(customer_id, c, event_type, extra, c.snapshot())
+}
+
+/// [`event`] with the contact's snapshot already taken.
+fn event_with(
+    customer_id: Uuid,
+    c: &Contact,
+    event_type: &'static str,
+    extra: Value,
+    snapshot: Value,
+) -> EventDraft {
     let mut payload = Map::new();
     if let Value::Object(extra) = extra {
         payload.extend(extra);
     }
-    payload.insert("contact".into(), c.snapshot());
+    payload.insert("contact".into(), snapshot);
     EventDraft {
         event_type,
         customer_id,
@@ -100,6 +111,13 @@ pub async fn create(
     idem: Option<Idempotency>,
 ) -> Result<Created<Contact>> {
     let (principal, audit) = (actor.principal.clone(), actor.audit());
+    // Validating the input and writing the event's snapshot need no database: done
+    // here, so that SQLite's writer, which every write queues for, does only what
+    // needs it (they were 5% of its time under creates). An invalid input is reported
+    // inside, after the access check.
+    let drafted = Contact::create(project_id, input.clone(), now())
+        .ok()
+        .map(|c| (c.snapshot(), c));
     // The reads before the insert are checks that a READ COMMITTED transaction would
     // not hold either; the insert is one statement on PostgreSQL. Only a limit (which
     // locks and counts) or an idempotency key (a second row) needs a transaction.
@@ -110,9 +128,22 @@ pub async fn create(
         if let Some(id) = idempotency::earlier(conn, project.customer_id, idem.as_ref())? {
             return Ok(Created::Replayed(id));
         }
-        let contact = Contact::create(project.id, input.clone(), now())?;
+        let (snapshot, contact) = match &drafted {
+            Some((snapshot, contact)) => (snapshot.clone(), contact.clone()),
+            // Invalid: the same validation again gives its errors.
+            None => {
+                let contact = Contact::create(project.id, input.clone(), now())?;
+                (contact.snapshot(), contact)
+            }
+        };
         check_references(conn, &project, &contact)?;
-        let created = event(project.customer_id, &contact, "contact.created", json!({}));
+        let created = event_with(
+            project.customer_id,
+            &contact,
+            "contact.created",
+            json!({}),
+            snapshot,
+        );
         let customer_id = project.customer_id;
         // Without a limit or a key the first two do nothing, and the insert is alone.
         let store = |conn: &mut DbConn| {
