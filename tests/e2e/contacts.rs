@@ -1431,6 +1431,16 @@ async fn tenants_roles_and_suspension() {
     g.call(&app, Method::GET, &t.url("contacts"), None)
         .await
         .assert_problem(404);
+    // Nor does a create there tell it whether its body was valid: the input is checked
+    // before the write, but its errors are only reported after the access check.
+    for body in [
+        json!({"email": "not an email"}),
+        json!({"email": "b@acme.com"}),
+    ] {
+        g.call(&app, Method::POST, &t.url("contacts"), Some(body))
+            .await
+            .assert_problem(404);
+    }
     // A list reads its page before the project when the token decides access: every
     // form of it still finds no page in another tenant's project, and shows none of it.
     for query in [
