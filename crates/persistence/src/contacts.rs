@@ -614,6 +614,18 @@ enum SearchOn {
     Phone,
 }
 
+impl SearchOn {
+    /// The name of this term's column in [`SearchKeys`].
+    fn key_alias(self) -> &'static str {
+        match self {
+            SearchOn::Email => "k_email",
+            SearchOn::FirstName => "k_first",
+            SearchOn::LastName => "k_last",
+            SearchOn::Phone => "k_phone",
+        }
+    }
+}
+
 /// What a search term is matched against: the email and both names (any case), and
 /// the phone's digits when the term looks like a phone number.
 fn search_terms(search: Option<&str>) -> Vec<(SearchOn, String)> {
@@ -829,17 +841,28 @@ pub fn list(
             Page::Offset(offset) => offset,
             Page::Keyset(_) => 0,
         };
-        search_page(
-            conn,
+        let q = SearchQuery {
             customer_id,
             f,
-            &terms,
+            terms: &terms,
             sort,
             desc,
             after,
             offset,
             limit,
-        )?
+        };
+        // A full page from the window is exact; anything less may have missed matches
+        // beyond it, and the terms' indexes answer instead.
+        let near = match broad_window(f.search.as_deref(), q.want()) {
+            Some(window) => {
+                Some(window_page(conn, &q, window)?).filter(|rows| rows.len() as i64 > limit)
+            }
+            None => None,
+        };
+        match near {
+            Some(rows) => rows,
+            None => search_page(conn, &q)?,
+        }
     };
     let more = rows.len() as i64 > limit;
     let items = rows
@@ -857,6 +880,49 @@ pub fn list(
     Ok((items, next))
 }
 
+/// What a search asks for: the tenant, the filter and its search terms, the order,
+/// and which rows of the result.
+struct SearchQuery<'a> {
+    customer_id: Uuid,
+    f: &'a Filter,
+    terms: &'a [(SearchOn, String)],
+    sort: SortBy,
+    desc: bool,
+    after: Option<(String, String)>,
+    offset: i64,
+    limit: i64,
+}
+
+impl SearchQuery<'_> {
+    /// Rows `offset .. offset + limit + 1`: one more than the page, to know whether
+    /// another follows.
+    fn want(&self) -> i64 {
+        self.offset.saturating_add(self.limit).saturating_add(1)
+    }
+}
+
+/// A search string this short is a prefix that most likely matches a large share of a
+/// project (the first keystrokes of a search box: "a" matched 6% of the benchmark's
+/// million contacts and took 35-175 ms through the terms' indexes on PostgreSQL, which
+/// read and sort every match). Such a search first looks for its page among the first
+/// rows of the list in list order; see [`window_page`].
+const BROAD_PREFIX_CHARS: usize = 3;
+
+/// Rows of the list read per row wanted, and at most, by [`window_page`]: a page of 20
+/// is found there when at least one contact in 200 matches.
+const WINDOW_PER_ROW: i64 = 200;
+const MAX_WINDOW: i64 = 20_000;
+
+/// How many rows of the list [`window_page`] reads for this search, or `None` when the
+/// search is not short or its page lies too deep for a window to find it.
+fn broad_window(search: Option<&str>, want: i64) -> Option<i64> {
+    let short = search
+        .map(search_key)
+        .is_some_and(|s| s.chars().count() <= BROAD_PREFIX_CHARS);
+    let window = want.saturating_mul(WINDOW_PER_ROW).min(MAX_WINDOW);
+    (short && want.saturating_mul(20) <= window).then_some(window)
+}
+
 /// Rows `offset .. offset + limit + 1` of a search, in list order, in one statement.
 ///
 /// Each search term takes its first rows in list order from its column's index (only
@@ -865,90 +931,146 @@ pub fn list(
 /// to sort them: at a million contacts a common prefix matches hundreds, and that was
 /// most of a search's time. One statement rather than one per term and one for the
 /// page: on PostgreSQL each statement is a round trip and its own execution.
-#[allow(clippy::too_many_arguments)]
-fn search_page(
-    conn: &mut DbConn,
-    customer_id: Uuid,
-    f: &Filter,
-    terms: &[(SearchOn, String)],
-    sort: SortBy,
-    desc: bool,
-    after: Option<(String, String)>,
-    offset: i64,
-    limit: i64,
-) -> Result<Vec<Row>> {
-    let project = f.project_id.to_string();
-    let want = offset.saturating_add(limit).saturating_add(1);
+fn search_page(conn: &mut DbConn, q: &SearchQuery<'_>) -> Result<Vec<Row>> {
+    let project = q.f.project_id.to_string();
+    let want = q.want();
     let by_rowid = matches!(conn, DbConn::Sqlite(_));
+    let desc = q.desc;
     let mut branches: Vec<Box<dyn QueryFragment<MultiBackend>>> = Vec::new();
-    for (on, prefix) in terms {
+    for (on, prefix) in q.terms {
         // The tenant is checked on the rows read whole: a project has one tenant, and
         // leaving it out here lets the index alone answer.
-        let q = narrowed(
+        let b = narrowed(
             contacts::table
                 .filter(matches(&project, *on, prefix))
                 .into_boxed(),
-            f,
+            q.f,
         );
         macro_rules! first_keys {
             ($col:expr, $after:expr) => {{
-                let q = keyset!(q, $col, $after, desc).limit(want);
+                let b = keyset!(b, $col, $after, desc).limit(want);
                 if by_rowid {
-                    Box::new(q.select((RowId, $col, contacts::id)))
+                    Box::new(b.select((RowId, $col, contacts::id)))
                         as Box<dyn QueryFragment<MultiBackend>>
                 } else {
-                    Box::new(q.select((contacts::id, $col)))
+                    Box::new(b.select((contacts::id, $col)))
                 }
             }};
         }
-        branches.push(with_sort!(sort, after.clone(), first_keys));
+        branches.push(with_sort!(q.sort, q.after.clone(), first_keys));
     }
     let page = SearchPage {
-        branches,
+        source: PageSource::Terms(branches),
         by_rowid,
         desc,
-        offset,
-        limit: limit.saturating_add(1),
+        offset: q.offset,
+        limit: q.limit.saturating_add(1),
     };
-    let q = contacts::table
-        .filter(contacts::project_id.eq(project))
-        .filter(contacts::customer_id.eq(customer_id.to_string()))
+    rows_of_page(conn, q, page)
+}
+
+/// Rows `offset .. offset + limit + 1` of a search among the first `window` rows of the
+/// list (every filter but the search applied, in list order): exact when it finds them
+/// all, as every row it did not read comes later in the list. Read in list order, the
+/// window stops at the page's last match, so a prefix that matches one contact in ten
+/// reads about ten rows for each row of the page, whatever the project's size; a rare
+/// prefix reads the whole window and finds too few, and [`search_page`] answers it.
+fn window_page(conn: &mut DbConn, q: &SearchQuery<'_>, window: i64) -> Result<Vec<Row>> {
+    let project = q.f.project_id.to_string();
+    let by_rowid = matches!(conn, DbConn::Sqlite(_));
+    let desc = q.desc;
+    let base = narrowed(
+        contacts::table
+            .filter(contacts::project_id.eq(project))
+            .into_boxed(),
+        q.f,
+    );
+    macro_rules! first_rows {
+        ($col:expr, $after:expr) => {{
+            let b = keyset!(base, $col, $after, desc).limit(window);
+            if by_rowid {
+                Box::new(b.select((RowId, $col, contacts::id, SearchKeys)))
+                    as Box<dyn QueryFragment<MultiBackend>>
+            } else {
+                Box::new(b.select((contacts::id, $col, SearchKeys)))
+            }
+        }};
+    }
+    let rows = with_sort!(q.sort, q.after.clone(), first_rows);
+    let terms = q
+        .terms
+        .iter()
+        .map(|(on, prefix)| (*on, prefix.clone(), prefix_end(prefix)))
+        .collect();
+    let page = SearchPage {
+        source: PageSource::Window { rows, terms },
+        by_rowid,
+        desc,
+        offset: q.offset,
+        limit: q.limit.saturating_add(1),
+    };
+    rows_of_page(conn, q, page)
+}
+
+/// The contacts of `page`, read whole, in list order; the tenant is checked here.
+fn rows_of_page(conn: &mut DbConn, q: &SearchQuery<'_>, page: SearchPage) -> Result<Vec<Row>> {
+    let desc = q.desc;
+    let rows = contacts::table
+        .filter(contacts::project_id.eq(q.f.project_id.to_string()))
+        .filter(contacts::customer_id.eq(q.customer_id.to_string()))
         .filter(page);
-    // The page's rows in list order, sorted by the database as the terms were.
+    // The page's rows in list order, sorted by the database as the page was.
     macro_rules! rows_in_order {
         ($col:expr, $after:expr) => {
             if desc {
-                q.order(($col.desc(), contacts::id.desc()))
+                rows.order(($col.desc(), contacts::id.desc()))
                     .select(row_columns())
                     .load::<Row>(conn)
             } else {
-                q.order(($col.asc(), contacts::id.asc()))
+                rows.order(($col.asc(), contacts::id.asc()))
                     .select(row_columns())
                     .load::<Row>(conn)
             }
         };
     }
-    // The cursor is already in the terms; only the column is needed here.
-    with_sort!(sort, None::<(String, String)>, rows_in_order).map_err(errors::db)
+    // The cursor is already in the page; only the column is needed here.
+    with_sort!(q.sort, None::<(String, String)>, rows_in_order).map_err(errors::db)
+}
+
+/// Where a page of search results comes from.
+enum PageSource {
+    /// Each term's first rows in list order, from its column's index ([`search_page`]).
+    Terms(Vec<Box<dyn QueryFragment<MultiBackend>>>),
+    /// The first rows of the list and the search keys of each, to be matched against
+    /// every term: (term, prefix, end of its range) ([`window_page`]).
+    Window {
+        rows: Box<dyn QueryFragment<MultiBackend>>,
+        terms: Vec<(SearchOn, String, String)>,
+    },
 }
 
 /// `contacts.id IN (<the page>)`, where the page is rows `offset .. offset + limit` of
-/// the union of the terms' first rows, in list order:
+/// the search's matches in list order. From the terms' indexes:
 ///
 /// `SELECT id FROM (SELECT * FROM (<term 1>) AS t0 UNION SELECT * FROM (<term 2>) AS t1
 /// … ORDER BY 2, 1 LIMIT ? OFFSET ?) AS page`
 ///
 /// Each term is wrapped in a subquery so that its own ORDER BY and LIMIT are allowed in
 /// the compound on both backends; UNION drops a contact matched by several terms (each
-/// gives the same id and key). Its SQL depends only on the number of terms and what
-/// they filter, so diesel keeps it prepared by its text.
+/// gives the same id and key). From a window of the list:
 ///
-/// On SQLite the terms give each row's rowid too (every index entry holds it) and the
+/// `SELECT id FROM (SELECT * FROM (<first rows>) AS w WHERE (w.k_email >= ? AND
+/// w.k_email < ?) OR … ORDER BY 2, 1 LIMIT ? OFFSET ?) AS hits`
+///
+/// The SQL depends only on the number of terms and what they filter, so diesel keeps
+/// it prepared by its text.
+///
+/// On SQLite the rows give each row's rowid too (every index entry holds it) and the
 /// page is `contacts.rowid IN (…)`, ordered by columns 2 and 3 (key, id): each of the
 /// page's rows is then read from the table directly, not found first through the id
 /// index (7-11% less CPU per search at 1,000,000 contacts, BENCHMARKS.md).
 struct SearchPage {
-    branches: Vec<Box<dyn QueryFragment<MultiBackend>>>,
+    source: PageSource,
     by_rowid: bool,
     desc: bool,
     offset: i64,
@@ -968,13 +1090,31 @@ impl QueryFragment<MultiBackend> for SearchPage {
         } else {
             "\"contacts\".\"id\" IN (SELECT \"id\" FROM ("
         });
-        for (i, branch) in self.branches.iter().enumerate() {
-            if i > 0 {
-                out.push_sql(" UNION ");
+        match &self.source {
+            PageSource::Terms(branches) => {
+                for (i, branch) in branches.iter().enumerate() {
+                    if i > 0 {
+                        out.push_sql(" UNION ");
+                    }
+                    out.push_sql("SELECT * FROM (");
+                    branch.walk_ast(out.reborrow())?;
+                    out.push_sql(&format!(") AS t{i}"));
+                }
             }
-            out.push_sql("SELECT * FROM (");
-            branch.walk_ast(out.reborrow())?;
-            out.push_sql(&format!(") AS t{i}"));
+            PageSource::Window { rows, terms } => {
+                out.push_sql("SELECT * FROM (");
+                rows.walk_ast(out.reborrow())?;
+                out.push_sql(") AS \"w\" WHERE ");
+                for (i, (on, prefix, end)) in terms.iter().enumerate() {
+                    let key = on.key_alias();
+                    out.push_sql(if i > 0 { " OR (" } else { "(" });
+                    out.push_sql(&format!("\"w\".\"{key}\" >= "));
+                    out.push_bind_param::<diesel::sql_types::Text, _>(prefix)?;
+                    out.push_sql(&format!(" AND \"w\".\"{key}\" < "));
+                    out.push_bind_param::<diesel::sql_types::Text, _>(end)?;
+                    out.push_sql(")");
+                }
+            }
         }
         // By position: the columns are (id, sort value) in every term, or (rowid, sort
         // value, id); ties go by id either way, as the terms' own order and the cursor.
@@ -987,7 +1127,10 @@ impl QueryFragment<MultiBackend> for SearchPage {
         out.push_bind_param::<diesel::sql_types::BigInt, _>(&self.limit)?;
         out.push_sql(" OFFSET ");
         out.push_bind_param::<diesel::sql_types::BigInt, _>(&self.offset)?;
-        out.push_sql(") AS page)");
+        out.push_sql(match self.source {
+            PageSource::Terms(_) => ") AS page)",
+            PageSource::Window { .. } => ") AS hits)",
+        });
         Ok(())
     }
 }
@@ -1001,6 +1144,24 @@ contacts_selection!(
     RowId,
     diesel::sql_types::BigInt,
     "\"contacts\".\"rowid\" AS \"rid\""
+);
+
+/// Every search term's column, each under its own name ([`SearchOn::key_alias`]): a
+/// window of the list ([`window_page`]) is matched on them. Renamed so that none can
+/// clash with the sort column beside them.
+#[derive(Debug, Clone, Copy)]
+struct SearchKeys;
+
+contacts_selection!(
+    SearchKeys,
+    (
+        diesel::sql_types::Text,
+        diesel::sql_types::Text,
+        diesel::sql_types::Text,
+        diesel::sql_types::Text
+    ),
+    "\"contacts\".\"email\" AS \"k_email\", \"contacts\".\"first_name_key\" AS \"k_first\", \
+     \"contacts\".\"last_name_key\" AS \"k_last\", \"contacts\".\"phone_digits\" AS \"k_phone\""
 );
 
 /// The sort value of `c` as stored, in the cursor's text form.
