@@ -972,6 +972,85 @@ async fn search_pages_break_ties_by_id() {
     assert_eq!(ids(&res), by_id[2..4].to_vec(), "{}", res.text);
 }
 
+/// A search of up to three characters looks for its page among the first rows of the
+/// list (400 for a page of one, 200 rows per row wanted) before it asks the terms'
+/// indexes. Both must give the same pages: a prefix that matches often is answered
+/// from the window, one whose matches lie beyond it, or only partly inside, is not.
+#[actix_web::test]
+async fn a_short_search_looks_past_its_window() {
+    use clientele_domain::contact::{Contact, ContactInput, ContactStatus};
+    use clientele_persistence::contacts;
+
+    let app = spawn_app().await;
+    let t = tenant(&app, "Acme", "owner@acme.com").await;
+    let (customer_id, project_id) = (
+        Uuid::parse_str(&t.cid).unwrap(),
+        Uuid::parse_str(&t.pid).unwrap(),
+    );
+    // Contact i was created i seconds after the first: the list runs 499 down to 0.
+    // Every fifth is a Bode (some inactive); Zyla only among the three oldest, beyond
+    // any window here; Quinn once inside a window of 400 and twice beyond it.
+    let start = clientele_domain::time::now() - chrono::Duration::seconds(1_000);
+    let mut all = Vec::new();
+    for i in 0..500i64 {
+        let (first, last) = match i {
+            0..=2 => ("Max".to_string(), "Zyla".to_string()),
+            10 | 20 | 450 => ("Quinn".to_string(), "Ode".to_string()),
+            _ if i % 5 == 0 => (format!("Bode{i}"), "Ode".to_string()),
+            _ => ("Max".to_string(), "Ode".to_string()),
+        };
+        let input = ContactInput {
+            first_name: Some(first),
+            last_name: Some(last),
+            email: Some(format!("c{i}@x.com")),
+            ..ContactInput::default()
+        };
+        let at = start + chrono::Duration::seconds(i);
+        let mut c = Contact::create(project_id, input, at).unwrap();
+        if i % 15 == 0 {
+            c.status = ContactStatus::Inactive;
+        }
+        all.push(c);
+    }
+    let id_of: Vec<String> = all.iter().map(|c| c.id.to_string()).collect();
+    app.db
+        .write(move |conn| contacts::insert_many(conn, customer_id, &all))
+        .await
+        .unwrap();
+    let newest_first = |pick: &dyn Fn(usize) -> bool| -> Vec<String> {
+        (0..500).rev().filter(|&i| pick(i)).map(|i| id_of[i].clone()).collect()
+    };
+    let bode = |i: usize| i % 5 == 0 && !matches!(i, 0 | 10 | 20 | 450);
+    let bodes = newest_first(&bode);
+    let mut bodes_oldest_first = bodes.clone();
+    bodes_oldest_first.reverse();
+
+    for (q, expected) in [
+        // From the window: full pages, walked by cursor, in both orders.
+        ("search=bo&limit=1", bodes.clone()),
+        ("search=bo&limit=7", bodes.clone()),
+        ("search=BO&limit=3&sort_order=asc", bodes_oldest_first),
+        // Past the window: no match in it, or one where two are wanted.
+        ("search=zy&limit=1", newest_first(&|i| i <= 2)),
+        ("search=qu&limit=1", newest_first(&|i| matches!(i, 10 | 20 | 450))),
+        // Through the terms' indexes (a longer search), for comparison.
+        ("search=bode&limit=7", bodes.clone()),
+    ] {
+        let (seen, pages) = t.walk(&app, q).await;
+        assert_eq!(seen, expected, "{q}");
+        assert!(pages > 1, "{q}: one page proves nothing about the cursor");
+    }
+
+    // The page form, and a filter applied inside the window.
+    let res = t.list(&app, "search=bo&page=3&page_size=7").await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.body["total"], bodes.len());
+    assert_eq!(ids(&res), bodes[14..21].to_vec());
+    let inactive = newest_first(&|i| bode(i) && i % 15 == 0);
+    assert!(inactive.len() > 2);
+    assert_eq!(t.walk(&app, "search=bo&limit=2&status=inactive").await.0, inactive);
+}
+
 /// The database itself refuses a contact filed under one tenant's project with another
 /// tenant's customer id (a foreign key (project, customer) -> projects): every query
 /// of a tenant's contacts filters on both, so such a row would be a leak or a loss.
