@@ -1018,7 +1018,11 @@ async fn a_short_search_looks_past_its_window() {
         .await
         .unwrap();
     let newest_first = |pick: &dyn Fn(usize) -> bool| -> Vec<String> {
-        (0..500).rev().filter(|&i| pick(i)).map(|i| id_of[i].clone()).collect()
+        (0..500)
+            .rev()
+            .filter(|&i| pick(i))
+            .map(|i| id_of[i].clone())
+            .collect()
     };
     let bode = |i: usize| i % 5 == 0 && !matches!(i, 0 | 10 | 20 | 450);
     let bodes = newest_first(&bode);
@@ -1032,7 +1036,10 @@ async fn a_short_search_looks_past_its_window() {
         ("search=BO&limit=3&sort_order=asc", bodes_oldest_first),
         // Past the window: no match in it, or one where two are wanted.
         ("search=zy&limit=1", newest_first(&|i| i <= 2)),
-        ("search=qu&limit=1", newest_first(&|i| matches!(i, 10 | 20 | 450))),
+        (
+            "search=qu&limit=1",
+            newest_first(&|i| matches!(i, 10 | 20 | 450)),
+        ),
         // Through the terms' indexes (a longer search), for comparison.
         ("search=bode&limit=7", bodes.clone()),
     ] {
@@ -1048,7 +1055,10 @@ async fn a_short_search_looks_past_its_window() {
     assert_eq!(ids(&res), bodes[14..21].to_vec());
     let inactive = newest_first(&|i| bode(i) && i % 15 == 0);
     assert!(inactive.len() > 2);
-    assert_eq!(t.walk(&app, "search=bo&limit=2&status=inactive").await.0, inactive);
+    assert_eq!(
+        t.walk(&app, "search=bo&limit=2&status=inactive").await.0,
+        inactive
+    );
 }
 
 /// The database itself refuses a contact filed under one tenant's project with another

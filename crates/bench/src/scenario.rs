@@ -30,6 +30,9 @@ pub enum ScenarioId {
     ListDeepPage,
     /// GET contacts whose email starts with a `first.last` prefix.
     SearchEmail,
+    /// GET contacts that match a search of one to three letters (the first keystrokes
+    /// in a search box): the start of a `first.last` prefix, so thousands match.
+    SearchShort,
     /// POST an order to a contact: order row, statistics and event in one commit.
     RecordOrder,
     /// 90% reads (get, list, search), 10% writes (create), interleaved per connection.
@@ -49,7 +52,7 @@ pub enum ScenarioId {
 impl ScenarioId {
     /// Every scenario, in the order a run measures them: the ceiling first, reads before
     /// writes, the flood last so its hashing load does not spill into other figures.
-    pub const ALL: [ScenarioId; 14] = [
+    pub const ALL: [ScenarioId; 15] = [
         ScenarioId::Health,
         ScenarioId::GetContact,
         ScenarioId::GetCustomer,
@@ -57,6 +60,7 @@ impl ScenarioId {
         ScenarioId::ListFirstPage,
         ScenarioId::ListDeepPage,
         ScenarioId::SearchEmail,
+        ScenarioId::SearchShort,
         ScenarioId::CreateContact,
         ScenarioId::UpdateContact,
         ScenarioId::RecordOrder,
@@ -87,6 +91,7 @@ impl ScenarioId {
             ScenarioId::ListFirstPage => "list-first-page",
             ScenarioId::ListDeepPage => "list-deep-page",
             ScenarioId::SearchEmail => "search-email",
+            ScenarioId::SearchShort => "search-short",
             ScenarioId::RecordOrder => "record-order",
             ScenarioId::Mixed => "mixed",
             ScenarioId::Login => "login",
@@ -220,6 +225,7 @@ impl ScenarioId {
                 )]
             }
             ScenarioId::SearchEmail => contact_lane(ContactRequests::search)?,
+            ScenarioId::SearchShort => contact_lane(ContactRequests::search_short)?,
             ScenarioId::CreateContact => {
                 contact_lane(|c, conn, seq, out| c.create("c", conn, seq, out))?
             }
@@ -318,6 +324,21 @@ impl ContactRequests {
         self.send(
             "GET",
             &format!("{}?search={prefix}&limit=20", self.base),
+            &[],
+            None,
+            out,
+        );
+    }
+
+    /// One to three letters of a search prefix, in turn: `a`, `an`, `ann`.
+    fn search_short(&self, conn: usize, seq: u64, out: &mut Vec<u8>) {
+        let prefixes = &self.set.search_prefixes;
+        let k = conn + seq as usize;
+        let prefix = &prefixes[(k / 3) % prefixes.len()];
+        let short: String = prefix.chars().take(1 + k % 3).collect();
+        self.send(
+            "GET",
+            &format!("{}?search={short}&limit=20", self.base),
             &[],
             None,
             out,
@@ -553,6 +574,13 @@ mod tests {
         assert!(deep.starts_with("GET /api/v1/projects/p1/contacts?limit=20&cursor=CUR "));
         let search = one(ScenarioId::SearchEmail, 0, 1);
         assert!(search.starts_with("GET /api/v1/projects/p1/contacts?search=ben.koch&limit=20 "));
+        let short: Vec<String> = (0..4)
+            .map(|seq| one(ScenarioId::SearchShort, 0, seq))
+            .collect();
+        for (req, q) in short.iter().zip(["a", "an", "ann", "b"]) {
+            let want = format!("GET /api/v1/projects/p1/contacts?search={q}&limit=20 ");
+            assert!(req.starts_with(&want), "{req}");
+        }
 
         // Mixed: one write in ten.
         let writes = (0..100)
