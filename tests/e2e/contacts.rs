@@ -1024,7 +1024,7 @@ async fn a_short_search_looks_past_its_window() {
             .map(|i| id_of[i].clone())
             .collect()
     };
-    let bode = |i: usize| i % 5 == 0 && !matches!(i, 0 | 10 | 20 | 450);
+    let bode = |i: usize| i.is_multiple_of(5) && !matches!(i, 0 | 10 | 20 | 450);
     let bodes = newest_first(&bode);
     let mut bodes_oldest_first = bodes.clone();
     bodes_oldest_first.reverse();
@@ -1053,7 +1053,7 @@ async fn a_short_search_looks_past_its_window() {
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.body["total"], bodes.len());
     assert_eq!(ids(&res), bodes[14..21].to_vec());
-    let inactive = newest_first(&|i| bode(i) && i % 15 == 0);
+    let inactive = newest_first(&|i| bode(i) && i.is_multiple_of(15));
     assert!(inactive.len() > 2);
     assert_eq!(
         t.walk(&app, "search=bo&limit=2&status=inactive").await.0,
