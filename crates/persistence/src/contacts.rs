@@ -902,8 +902,8 @@ impl SearchQuery<'_> {
 }
 
 /// A search string this short is a prefix that most likely matches a large share of a
-/// project (the first keystrokes of a search box: "a" matched 6% of the benchmark's
-/// million contacts and took 35-175 ms through the terms' indexes on PostgreSQL, which
+/// project (the first keystrokes of a search box: "a" matched 8% of the benchmark's
+/// million contacts and took 36-137 ms through the terms' indexes on PostgreSQL, which
 /// read and sort every match). Such a search first looks for its page among the first
 /// rows of the list in list order; see [`window_page`].
 const BROAD_PREFIX_CHARS: usize = 3;
