@@ -988,7 +988,7 @@ async fn a_short_search_looks_past_its_window() {
         Uuid::parse_str(&t.pid).unwrap(),
     );
     // Contact i was created i seconds after the first: the list runs 499 down to 0.
-    // Every fifth is a Bode (some inactive); Zyla only among the three oldest, beyond
+    // Every fifth is a Bode (some inactive, some tagged vip); Zyla only among the three oldest, beyond
     // any window here; Quinn once inside a window of 400 and twice beyond it.
     let start = clientele_domain::time::now() - chrono::Duration::seconds(1_000);
     let mut all = Vec::new();
@@ -1003,6 +1003,7 @@ async fn a_short_search_looks_past_its_window() {
             first_name: Some(first),
             last_name: Some(last),
             email: Some(format!("c{i}@x.com")),
+            tags: (i % 10 == 0).then(|| vec!["vip".to_string()]),
             ..ContactInput::default()
         };
         let at = start + chrono::Duration::seconds(i);
@@ -1048,7 +1049,7 @@ async fn a_short_search_looks_past_its_window() {
         assert!(pages > 1, "{q}: one page proves nothing about the cursor");
     }
 
-    // The page form, and a filter applied inside the window.
+    // The page form, and filters applied to the window's rows.
     let res = t.list(&app, "search=bo&page=3&page_size=7").await;
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.body["total"], bodes.len());
@@ -1059,6 +1060,9 @@ async fn a_short_search_looks_past_its_window() {
         t.walk(&app, "search=bo&limit=2&status=inactive").await.0,
         inactive
     );
+    let vip = newest_first(&|i| bode(i) && i.is_multiple_of(10));
+    assert!(vip.len() > 2);
+    assert_eq!(t.walk(&app, "search=bo&limit=2&tag=vip").await.0, vip);
 }
 
 /// The database itself refuses a contact filed under one tenant's project with another

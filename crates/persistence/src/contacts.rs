@@ -614,18 +614,6 @@ enum SearchOn {
     Phone,
 }
 
-impl SearchOn {
-    /// The name of this term's column in [`SearchKeys`].
-    fn key_alias(self) -> &'static str {
-        match self {
-            SearchOn::Email => "k_email",
-            SearchOn::FirstName => "k_first",
-            SearchOn::LastName => "k_last",
-            SearchOn::Phone => "k_phone",
-        }
-    }
-}
-
 /// What a search term is matched against: the email and both names (any case), and
 /// the phone's digits when the term looks like a phone number.
 fn search_terms(search: Option<&str>) -> Vec<(SearchOn, String)> {
@@ -677,47 +665,74 @@ fn matches(project: &str, on: SearchOn, prefix: &str) -> Condition {
     }
 }
 
-/// Every filter of `f` but the search.
-fn narrowed(mut q: Boxed<'static>, f: &Filter) -> Boxed<'static> {
+/// Every filter of `f` but the search, each a condition on a contact.
+fn narrowing(f: &Filter) -> Vec<Condition> {
     let project = f.project_id.to_string();
+    let mut all: Vec<Condition> = Vec::new();
     if let Some(v) = f.status {
-        q = q.filter(contacts::status.eq(v.as_str()));
+        all.push(Box::new(contacts::status.eq(v.as_str())));
     }
     if let Some(v) = f.stage {
-        q = q.filter(contacts::stage.eq(v.as_str()));
+        all.push(Box::new(contacts::stage.eq(v.as_str())));
     }
     if let Some(v) = f.tier {
-        q = q.filter(contacts::tier.eq(v.as_str()));
+        all.push(Box::new(contacts::tier.eq(v.as_str())));
     }
     if let Some(v) = f.customer_type {
-        q = q.filter(contacts::customer_type.eq(v.as_str()));
+        all.push(Box::new(contacts::customer_type.eq(v.as_str())));
     }
     for tag in &f.tags {
-        q = q.filter(
+        all.push(Box::new(
             contacts::id.eq_any(
                 contact_tags::table
                     .filter(contact_tags::project_id.eq(project.clone()))
                     .filter(contact_tags::tag.eq(tag.clone()))
                     .select(contact_tags::contact_id),
             ),
-        );
+        ));
     }
+    // A NULL equals nothing either way: `assume_not_null` only types it as a condition.
     if let Some(v) = f.assigned_to {
-        q = q.filter(contacts::assigned_to.eq(v.to_string()));
+        all.push(Box::new(
+            contacts::assigned_to.assume_not_null().eq(v.to_string()),
+        ));
     }
     if let Some(v) = f.company_id {
-        q = q.filter(contacts::company_id.eq(v.to_string()));
+        all.push(Box::new(
+            contacts::company_id.assume_not_null().eq(v.to_string()),
+        ));
     }
     if let Some(t) = f.created_after {
-        q = q.filter(contacts::created_at.gt(to_naive(t)));
+        all.push(Box::new(contacts::created_at.gt(to_naive(t))));
     }
     if let Some(t) = f.created_before {
-        q = q.filter(contacts::created_at.lt(to_naive(t)));
+        all.push(Box::new(contacts::created_at.lt(to_naive(t))));
     }
     if !f.include_deleted {
-        q = q.filter(contacts::deleted_at.is_null());
+        all.push(Box::new(contacts::deleted_at.is_null()));
+    }
+    all
+}
+
+/// `q` with every filter of `f` but the search.
+fn narrowed(mut q: Boxed<'static>, f: &Filter) -> Boxed<'static> {
+    for c in narrowing(f) {
+        q = q.filter(c);
     }
     q
+}
+
+/// The search terms of a filter as one condition: any of them matches.
+fn any_term(project: &str, terms: &[(SearchOn, String)]) -> Option<Condition> {
+    let mut any: Option<Condition> = None;
+    for (on, prefix) in terms {
+        let this = matches(project, *on, prefix);
+        any = Some(match any {
+            Some(earlier) => Box::new(earlier.or(this)),
+            None => this,
+        });
+    }
+    any
 }
 
 /// Tenant `customer_id`'s contacts that pass every filter of `f`, search included.
@@ -727,15 +742,7 @@ fn filtered(customer_id: Uuid, f: &Filter) -> Boxed<'static> {
         .filter(contacts::project_id.eq(project.clone()))
         .filter(contacts::customer_id.eq(customer_id.to_string()))
         .into_boxed();
-    let mut any: Option<Condition> = None;
-    for (on, prefix) in search_terms(f.search.as_deref()) {
-        let this = matches(&project, on, &prefix);
-        any = Some(match any {
-            Some(earlier) => Box::new(earlier.or(this)),
-            None => this,
-        });
-    }
-    if let Some(any) = any {
+    if let Some(any) = any_term(&project, &search_terms(f.search.as_deref())) {
         q = q.filter(any);
     }
     narrowed(q, f)
@@ -970,40 +977,40 @@ fn search_page(conn: &mut DbConn, q: &SearchQuery<'_>) -> Result<Vec<Row>> {
 }
 
 /// Rows `offset .. offset + limit + 1` of a search among the first `window` rows of the
-/// list (every filter but the search applied, in list order): exact when it finds them
-/// all, as every row it did not read comes later in the list. Read in list order, the
-/// window stops at the page's last match, so a prefix that matches one contact in ten
-/// reads about ten rows for each row of the page, whatever the project's size; a rare
-/// prefix reads the whole window and finds too few, and [`search_page`] answers it.
+/// project's list (after the cursor, in list order), filters and search applied to
+/// those rows only: exact when it finds them all, as every row it did not read comes
+/// later in the list. Read in list order, the window stops at the page's last match,
+/// so a prefix that matches one contact in ten reads about ten rows for each row of the
+/// page, whatever the project's size; a rare prefix (or a rare filter beside it) reads
+/// the whole window and finds too few, and [`search_page`] answers. The filters are
+/// applied outside the window so that it bounds the rows read, not the rows that pass.
 fn window_page(conn: &mut DbConn, q: &SearchQuery<'_>, window: i64) -> Result<Vec<Row>> {
     let project = q.f.project_id.to_string();
     let by_rowid = matches!(conn, DbConn::Sqlite(_));
     let desc = q.desc;
-    let base = narrowed(
-        contacts::table
-            .filter(contacts::project_id.eq(project))
-            .into_boxed(),
-        q.f,
-    );
+    let base = contacts::table
+        .filter(contacts::project_id.eq(project.clone()))
+        .into_boxed();
     macro_rules! first_rows {
         ($col:expr, $after:expr) => {{
             let b = keyset!(base, $col, $after, desc).limit(window);
-            if by_rowid {
-                Box::new(b.select((RowId, $col, contacts::id, SearchKeys)))
-                    as Box<dyn QueryFragment<MultiBackend>>
+            let rows = if by_rowid {
+                Box::new(b.select((RowId, AllColumns))) as Box<dyn QueryFragment<MultiBackend>>
             } else {
-                Box::new(b.select((contacts::id, $col, SearchKeys)))
-            }
+                Box::new(b.select(AllColumns))
+            };
+            (rows, Box::new($col) as Box<dyn QueryFragment<MultiBackend>>)
         }};
     }
-    let rows = with_sort!(q.sort, q.after.clone(), first_rows);
-    let terms = q
-        .terms
-        .iter()
-        .map(|(on, prefix)| (*on, prefix.clone(), prefix_end(prefix)))
-        .collect();
+    let (rows, sort_column) = with_sort!(q.sort, q.after.clone(), first_rows);
+    let mut conditions = narrowing(q.f);
+    conditions.extend(any_term(&project, q.terms));
     let page = SearchPage {
-        source: PageSource::Window { rows, terms },
+        source: PageSource::Window {
+            rows,
+            conditions,
+            sort_column,
+        },
         by_rowid,
         desc,
         offset: q.offset,
@@ -1041,11 +1048,12 @@ fn rows_of_page(conn: &mut DbConn, q: &SearchQuery<'_>, page: SearchPage) -> Res
 enum PageSource {
     /// Each term's first rows in list order, from its column's index ([`search_page`]).
     Terms(Vec<Box<dyn QueryFragment<MultiBackend>>>),
-    /// The first rows of the list and the search keys of each, to be matched against
-    /// every term: (term, prefix, end of its range) ([`window_page`]).
+    /// The first rows of the project's list, whole, then the filters and the search
+    /// applied to them, in list order by the sort column ([`window_page`]).
     Window {
         rows: Box<dyn QueryFragment<MultiBackend>>,
-        terms: Vec<(SearchOn, String, String)>,
+        conditions: Vec<Condition>,
+        sort_column: Box<dyn QueryFragment<MultiBackend>>,
     },
 }
 
@@ -1059,8 +1067,10 @@ enum PageSource {
 /// the compound on both backends; UNION drops a contact matched by several terms (each
 /// gives the same id and key). From a window of the list:
 ///
-/// `SELECT id FROM (SELECT * FROM (<first rows>) AS w WHERE (w.k_email >= ? AND
-/// w.k_email < ?) OR … ORDER BY 2, 1 LIMIT ? OFFSET ?) AS hits`
+/// `SELECT id FROM (SELECT contacts.id FROM (<first rows>) AS contacts WHERE <filters>
+/// AND (<term 1> OR …) ORDER BY contacts.<sort column>, contacts.id LIMIT ? OFFSET ?)
+/// AS hits`, where naming the window `contacts` lets every filter and term be written as
+/// on the table.
 ///
 /// The SQL depends only on the number of terms and what they filter, so diesel keeps
 /// it prepared by its text.
@@ -1100,30 +1110,44 @@ impl QueryFragment<MultiBackend> for SearchPage {
                     branch.walk_ast(out.reborrow())?;
                     out.push_sql(&format!(") AS t{i}"));
                 }
+                // By position: the columns are (id, sort value) in every term, or
+                // (rowid, sort value, id); ties go by id either way, as the terms' own
+                // order and the cursor.
+                out.push_sql(match (self.by_rowid, self.desc) {
+                    (false, true) => " ORDER BY 2 DESC, 1 DESC",
+                    (false, false) => " ORDER BY 2, 1",
+                    (true, true) => " ORDER BY 2 DESC, 3 DESC",
+                    (true, false) => " ORDER BY 2, 3",
+                });
             }
-            PageSource::Window { rows, terms } => {
-                out.push_sql("SELECT * FROM (");
+            PageSource::Window {
+                rows,
+                conditions,
+                sort_column,
+            } => {
+                out.push_sql(if self.by_rowid {
+                    "SELECT \"contacts\".\"rid\" AS \"rid\" FROM ("
+                } else {
+                    "SELECT \"contacts\".\"id\" AS \"id\" FROM ("
+                });
                 rows.walk_ast(out.reborrow())?;
-                out.push_sql(") AS \"w\" WHERE ");
-                for (i, (on, prefix, end)) in terms.iter().enumerate() {
-                    let key = on.key_alias();
-                    out.push_sql(if i > 0 { " OR (" } else { "(" });
-                    out.push_sql(&format!("\"w\".\"{key}\" >= "));
-                    out.push_bind_param::<diesel::sql_types::Text, _>(prefix)?;
-                    out.push_sql(&format!(" AND \"w\".\"{key}\" < "));
-                    out.push_bind_param::<diesel::sql_types::Text, _>(end)?;
+                out.push_sql(") AS \"contacts\"");
+                for (i, c) in conditions.iter().enumerate() {
+                    out.push_sql(if i == 0 { " WHERE (" } else { " AND (" });
+                    c.walk_ast(out.reborrow())?;
                     out.push_sql(")");
                 }
+                // In the window's own order, which the database can keep.
+                out.push_sql(" ORDER BY ");
+                sort_column.walk_ast(out.reborrow())?;
+                out.push_sql(if self.desc {
+                    " DESC, \"contacts\".\"id\" DESC"
+                } else {
+                    ", \"contacts\".\"id\""
+                });
             }
         }
-        // By position: the columns are (id, sort value) in every term, or (rowid, sort
-        // value, id); ties go by id either way, as the terms' own order and the cursor.
-        out.push_sql(match (self.by_rowid, self.desc) {
-            (false, true) => " ORDER BY 2 DESC, 1 DESC LIMIT ",
-            (false, false) => " ORDER BY 2, 1 LIMIT ",
-            (true, true) => " ORDER BY 2 DESC, 3 DESC LIMIT ",
-            (true, false) => " ORDER BY 2, 3 LIMIT ",
-        });
+        out.push_sql(" LIMIT ");
         out.push_bind_param::<diesel::sql_types::BigInt, _>(&self.limit)?;
         out.push_sql(" OFFSET ");
         out.push_bind_param::<diesel::sql_types::BigInt, _>(&self.offset)?;
@@ -1146,23 +1170,12 @@ contacts_selection!(
     "\"contacts\".\"rowid\" AS \"rid\""
 );
 
-/// Every search term's column, each under its own name ([`SearchOn::key_alias`]): a
-/// window of the list ([`window_page`]) is matched on them. Renamed so that none can
-/// clash with the sort column beside them.
+/// `"contacts".*`: every column of a contact, for the window of a short search
+/// ([`window_page`]), whose filters may name any of them. Never loaded into a type.
 #[derive(Debug, Clone, Copy)]
-struct SearchKeys;
+struct AllColumns;
 
-contacts_selection!(
-    SearchKeys,
-    (
-        diesel::sql_types::Text,
-        diesel::sql_types::Text,
-        diesel::sql_types::Text,
-        diesel::sql_types::Text
-    ),
-    "\"contacts\".\"email\" AS \"k_email\", \"contacts\".\"first_name_key\" AS \"k_first\", \
-     \"contacts\".\"last_name_key\" AS \"k_last\", \"contacts\".\"phone_digits\" AS \"k_phone\""
-);
+contacts_selection!(AllColumns, diesel::sql_types::Text, "\"contacts\".*");
 
 /// The sort value of `c` as stored, in the cursor's text form.
 fn sort_key(c: &Contact, sort: SortBy) -> String {
