@@ -995,9 +995,9 @@ fn window_page(conn: &mut DbConn, q: &SearchQuery<'_>, window: i64) -> Result<Ve
         ($col:expr, $after:expr) => {{
             let b = keyset!(base, $col, $after, desc).limit(window);
             let rows = if by_rowid {
-                Box::new(b.select((RowId, AllColumns))) as Box<dyn QueryFragment<MultiBackend>>
+                Box::new(b.select((RowId, WindowColumns))) as Box<dyn QueryFragment<MultiBackend>>
             } else {
-                Box::new(b.select(AllColumns))
+                Box::new(b.select(WindowColumns))
             };
             (rows, Box::new($col) as Box<dyn QueryFragment<MultiBackend>>)
         }};
@@ -1170,12 +1170,26 @@ contacts_selection!(
     "\"contacts\".\"rowid\" AS \"rid\""
 );
 
-/// `"contacts".*`: every column of a contact, for the window of a short search
-/// ([`window_page`]), whose filters may name any of them. Never loaded into a type.
+/// The columns a search's filters, terms and sort may name, for the window of a short
+/// search ([`window_page`]): not the whole row, which cost a tenth of the short
+/// search's rate to pass along for every row the window reads. Never loaded into a
+/// type. A column missing here fails the statement on PostgreSQL (SQLite would take it
+/// from the outer query's row instead): the e2e test `a_short_search_looks_past_its_window`
+/// runs every filter in every order.
 #[derive(Debug, Clone, Copy)]
-struct AllColumns;
+struct WindowColumns;
 
-contacts_selection!(AllColumns, diesel::sql_types::Text, "\"contacts\".*");
+contacts_selection!(
+    WindowColumns,
+    diesel::sql_types::Text,
+    "\"contacts\".\"id\", \"contacts\".\"project_id\", \"contacts\".\"status\", \
+     \"contacts\".\"stage\", \"contacts\".\"tier\", \"contacts\".\"customer_type\", \
+     \"contacts\".\"assigned_to\", \"contacts\".\"company_id\", \"contacts\".\"email\", \
+     \"contacts\".\"first_name_key\", \"contacts\".\"last_name_key\", \
+     \"contacts\".\"phone_digits\", \"contacts\".\"total_spent\", \
+     \"contacts\".\"last_order_key\", \"contacts\".\"created_at\", \
+     \"contacts\".\"updated_at\", \"contacts\".\"deleted_at\""
+);
 
 /// The sort value of `c` as stored, in the cursor's text form.
 fn sort_key(c: &Contact, sort: SortBy) -> String {
