@@ -1048,8 +1048,9 @@ fn rows_of_page(conn: &mut DbConn, q: &SearchQuery<'_>, page: SearchPage) -> Res
 enum PageSource {
     /// Each term's first rows in list order, from its column's index ([`search_page`]).
     Terms(Vec<Box<dyn QueryFragment<MultiBackend>>>),
-    /// The first rows of the project's list, whole, then the filters and the search
-    /// applied to them, in list order by the sort column ([`window_page`]).
+    /// The first rows of the project's list (the columns that filters, terms and sort
+    /// name), then the filters and the search applied to them, in list order by the
+    /// sort column ([`window_page`]).
     Window {
         rows: Box<dyn QueryFragment<MultiBackend>>,
         conditions: Vec<Condition>,
