@@ -966,14 +966,7 @@ fn search_page(conn: &mut DbConn, q: &SearchQuery<'_>) -> Result<Vec<Row>> {
         }
         branches.push(with_sort!(q.sort, q.after.clone(), first_keys));
     }
-    let page = SearchPage {
-        source: PageSource::Terms(branches),
-        by_rowid,
-        desc,
-        offset: q.offset,
-        limit: q.limit.saturating_add(1),
-    };
-    rows_of_page(conn, q, page)
+    rows_of_page(conn, q, PageSource::Terms(branches))
 }
 
 /// Rows `offset .. offset + limit + 1` of a search among the first `window` rows of the
@@ -1005,23 +998,25 @@ fn window_page(conn: &mut DbConn, q: &SearchQuery<'_>, window: i64) -> Result<Ve
     let (rows, sort_column) = with_sort!(q.sort, q.after.clone(), first_rows);
     let mut conditions = narrowing(q.f);
     conditions.extend(any_term(&project, q.terms));
+    let source = PageSource::Window {
+        rows,
+        conditions,
+        sort_column,
+    };
+    rows_of_page(conn, q, source)
+}
+
+/// The contacts of rows `offset .. offset + limit + 1` of `source`, read whole, in list
+/// order; the tenant is checked here.
+fn rows_of_page(conn: &mut DbConn, q: &SearchQuery<'_>, source: PageSource) -> Result<Vec<Row>> {
+    let desc = q.desc;
     let page = SearchPage {
-        source: PageSource::Window {
-            rows,
-            conditions,
-            sort_column,
-        },
-        by_rowid,
+        source,
+        by_rowid: matches!(conn, DbConn::Sqlite(_)),
         desc,
         offset: q.offset,
         limit: q.limit.saturating_add(1),
     };
-    rows_of_page(conn, q, page)
-}
-
-/// The contacts of `page`, read whole, in list order; the tenant is checked here.
-fn rows_of_page(conn: &mut DbConn, q: &SearchQuery<'_>, page: SearchPage) -> Result<Vec<Row>> {
-    let desc = q.desc;
     let rows = contacts::table
         .filter(contacts::project_id.eq(q.f.project_id.to_string()))
         .filter(contacts::customer_id.eq(q.customer_id.to_string()))
