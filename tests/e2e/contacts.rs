@@ -34,6 +34,14 @@ async fn tenant(app: &TestApp, org: &str, email: &str) -> Tenant {
 }
 
 impl Tenant {
+    /// (customer id, project id), for tests that write through the persistence layer.
+    fn ids(&self) -> (Uuid, Uuid) {
+        (
+            Uuid::parse_str(&self.cid).expect("customer id"),
+            Uuid::parse_str(&self.pid).expect("project id"),
+        )
+    }
+
     fn url(&self, rest: &str) -> String {
         format!("/api/v1/projects/{}/{rest}", self.pid)
     }
@@ -916,10 +924,7 @@ async fn search_pages_break_ties_by_id() {
 
     let app = spawn_app().await;
     let t = tenant(&app, "Acme", "owner@acme.com").await;
-    let (customer_id, project_id) = (
-        Uuid::parse_str(&t.cid).unwrap(),
-        Uuid::parse_str(&t.pid).unwrap(),
-    );
+    let (customer_id, project_id) = t.ids();
     let now = clientele_domain::time::now();
     // All named Alder, so the search "al" finds each by last name and some by email or
     // first name too; stored in the reverse of their ids' order, at one instant.
@@ -983,13 +988,11 @@ async fn a_short_search_looks_past_its_window() {
 
     let app = spawn_app().await;
     let t = tenant(&app, "Acme", "owner@acme.com").await;
-    let (customer_id, project_id) = (
-        Uuid::parse_str(&t.cid).unwrap(),
-        Uuid::parse_str(&t.pid).unwrap(),
-    );
+    let (customer_id, project_id) = t.ids();
     // Contact i was created i seconds after the first: the list runs 499 down to 0.
-    // Every fifth is a Bode (some inactive, some tagged vip); Zyla only among the three oldest, beyond
-    // any window here; Quinn once inside a window of 400 and twice beyond it.
+    // Every fifth is a Bode (some inactive, some tagged vip); Zyla only among the three
+    // oldest, beyond any window here; Quinn once inside a window of 400 and twice
+    // beyond it.
     let start = clientele_domain::time::now() - chrono::Duration::seconds(1_000);
     let mut all = Vec::new();
     for i in 0..500i64 {
@@ -1152,10 +1155,7 @@ async fn searches_are_planned_once_on_postgresql() {
         t.create(&app, json!({"first_name": first, "email": email}))
             .await;
     }
-    let (customer_id, project_id) = (
-        uuid::Uuid::parse_str(&t.cid).unwrap(),
-        uuid::Uuid::parse_str(&t.pid).unwrap(),
-    );
+    let (customer_id, project_id) = t.ids();
     #[derive(QueryableByName)]
     struct Plans {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
