@@ -125,6 +125,13 @@ impl Tenant {
     /// Every id of the list `query` (without a cursor), page after page by cursor, and
     /// the number of pages it took.
     async fn walk(&self, app: &TestApp, query: &str) -> (Vec<String>, usize) {
+        self.pages(app, query, 100).await
+    }
+
+    /// The ids of the first `most` pages of a list walked by cursor (all of them when
+    /// there are fewer), and how many pages that was; fails if more than 100 pages
+    /// are asked for and there are more.
+    async fn pages(&self, app: &TestApp, query: &str, most: usize) -> (Vec<String>, usize) {
         let (mut seen, mut cursor, mut pages) = (Vec::new(), None::<String>, 0);
         loop {
             let q = match &cursor {
@@ -136,6 +143,7 @@ impl Tenant {
             seen.extend(ids(&res));
             pages += 1;
             match res.body["next_cursor"].as_str() {
+                Some(_) if pages == most && most < 100 => return (seen, pages),
                 Some(c) => cursor = Some(c.to_string()),
                 None => return (seen, pages),
             }
@@ -1091,6 +1099,104 @@ async fn a_short_search_looks_past_its_window() {
     }
 }
 
+/// A longer search that matches many contacts (a whole first or last name) also looks
+/// for its page in a window of the list, once the terms' indexes have counted enough
+/// matches; when the window holds too few of them, or the search matches few, the
+/// indexes answer. At `limit=4` (5 rows wanted) a search counts as broad from 500
+/// matches and the window is the first 1,000 rows of the list.
+#[actix_web::test]
+async fn a_broad_name_search_looks_in_the_window_when_the_indexes_count_enough() {
+    use clientele_domain::contact::{Contact, ContactInput};
+    use clientele_persistence::contacts;
+
+    let app = spawn_app().await;
+    let t = tenant(&app, "Acme", "owner@acme.com").await;
+    let (customer_id, project_id) = t.ids();
+    // Contact i was created i seconds after the first: the list runs 1,599 down to 0.
+    // The 550 oldest are Maxim Stone, the 1,050 newest Olga Weber, but for two Rheas.
+    let start = clientele_domain::time::now() - chrono::Duration::seconds(10_000);
+    let mut all = Vec::new();
+    for i in 0..1_600i64 {
+        let (first, last) = match i {
+            100 | 1_500 => ("Rhea", "Weber"),
+            0..550 => ("Maxim", "Stone"),
+            _ => ("Olga", "Weber"),
+        };
+        let input = ContactInput {
+            first_name: Some(first.into()),
+            last_name: Some(last.into()),
+            email: Some(format!("c{i}@x.com")),
+            ..ContactInput::default()
+        };
+        let at = start + chrono::Duration::seconds(i);
+        all.push(Contact::create(project_id, input, at).unwrap());
+    }
+    let id_of: Vec<String> = all.iter().map(|c| c.id.to_string()).collect();
+    app.db
+        .write(move |conn| contacts::insert_many(conn, customer_id, &all))
+        .await
+        .unwrap();
+    let in_order = |range: &mut dyn Iterator<Item = usize>, pick: &dyn Fn(usize) -> bool| {
+        range
+            .filter(|&i| pick(i))
+            .map(|i| id_of[i].clone())
+            .collect::<Vec<_>>()
+    };
+    let weber = |i: usize| i >= 550 || i == 100;
+    let maxim = |i: usize| i < 550 && i != 100;
+    let rhea = |i: usize| i == 100 || i == 1_500;
+
+    // (query, rows a page, pages walked, every match in list order)
+    for (q, limit, pages, expected) in [
+        // Broad, and the window holds full pages.
+        (
+            "search=weber&limit=4",
+            4,
+            3,
+            in_order(&mut (0..1_600).rev(), &weber),
+        ),
+        (
+            "search=WEB&limit=4",
+            4,
+            3,
+            in_order(&mut (0..1_600).rev(), &weber),
+        ),
+        // Broad, but none in the window (the 1,000 newest): the indexes answer.
+        (
+            "search=maxim&limit=4",
+            4,
+            3,
+            in_order(&mut (0..1_600).rev(), &maxim),
+        ),
+        // The other way round the window is the 1,000 oldest, and holds them.
+        (
+            "search=maxim&limit=4&sort_order=asc",
+            4,
+            3,
+            in_order(&mut (0..1_600), &maxim),
+        ),
+        // Too few matches to count as broad: the indexes alone.
+        (
+            "search=rhea&limit=1",
+            1,
+            100,
+            in_order(&mut (0..1_600).rev(), &rhea),
+        ),
+    ] {
+        let (seen, walked) = t.pages(&app, q, pages).await;
+        assert!(walked > 1, "{q}: one page proves nothing about the cursor");
+        let shown = expected.len().min(limit * pages);
+        assert_eq!(seen, expected[..shown].to_vec(), "{q}");
+    }
+
+    // The page form: rows 5-8 of the Webers; 9 wanted, so broad from 900.
+    let res = t.list(&app, "search=weber&page=2&page_size=4").await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.body["total"], 1_051);
+    let webers = in_order(&mut (0..1_600).rev(), &weber);
+    assert_eq!(ids(&res), webers[4..8].to_vec());
+}
+
 /// The database itself refuses a contact filed under one tenant's project with another
 /// tenant's customer id (a foreign key (project, customer) -> projects): every query
 /// of a tenant's contacts filters on both, so such a row would be a leak or a loss.
@@ -1135,9 +1241,10 @@ async fn a_contact_belongs_to_its_projects_customer() {
 
 /// On PostgreSQL a search is planned once per connection, not on every execution: its
 /// prefix ranges are misjudged at one row, so PostgreSQL's default kept planning it
-/// anew for each search (as long as executing it). A short search such as this one
-/// looks in a window of the list first and, finding too few there, asks the terms'
-/// indexes: two statements, each planned once. SQLite's side of the same rule is
+/// anew for each search (as long as executing it). A short search such as `al` looks
+/// in a window of the list first and, finding too few there, asks the terms' indexes;
+/// a longer one (`alma`) has the indexes count its matches first, and with too few asks
+/// them for the page: three statements, each planned once. SQLite's side of the same rule is
 /// the planner stability guarantee it is built with (a unit test of the persistence
 /// crate checks that build option), so there is nothing to look at here on SQLite.
 #[actix_web::test]
@@ -1158,6 +1265,8 @@ async fn searches_are_planned_once_on_postgresql() {
     let (customer_id, project_id) = t.ids();
     #[derive(QueryableByName)]
     struct Plans {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        statement: String,
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         generic_plans: i64,
         #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -1167,39 +1276,52 @@ async fn searches_are_planned_once_on_postgresql() {
     let plans = app
         .db
         .read(move |conn| {
-            let filter = Filter {
-                project_id,
-                search: Some("al".into()),
-                ..Filter::default()
-            };
-            for _ in 0..8 {
-                let (page, _) = contacts::list(
-                    conn,
-                    customer_id,
-                    &filter,
-                    Default::default(),
-                    Default::default(),
-                    Page::Keyset(None),
-                    20,
-                )?;
-                assert_eq!(page.len(), 2);
+            for (search, found) in [("al", 2), ("alma", 1)] {
+                let filter = Filter {
+                    project_id,
+                    search: Some(search.into()),
+                    ..Filter::default()
+                };
+                for _ in 0..8 {
+                    let (page, _) = contacts::list(
+                        conn,
+                        customer_id,
+                        &filter,
+                        Default::default(),
+                        Default::default(),
+                        Page::Keyset(None),
+                        20,
+                    )?;
+                    assert_eq!(page.len(), found, "{search}");
+                }
             }
             let DbConn::Pg(pg) = conn else {
                 unreachable!("the backend is PostgreSQL")
             };
             diesel::sql_query(
-                "SELECT generic_plans, custom_plans FROM pg_prepared_statements \
-                 WHERE statement LIKE '%AS page%' OR statement LIKE '%AS hits%'",
+                "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements \
+                 WHERE statement LIKE '%AS page%' OR statement LIKE '%AS hits%' \
+                 OR statement LIKE '%) AS m'",
             )
             .load::<Plans>(pg)
             .map_err(|e| clientele_domain::Error::Internal(e.to_string()))
         })
         .await
         .unwrap();
-    assert_eq!(plans.len(), 2, "the window's and the terms' statements");
+    assert_eq!(
+        plans.len(),
+        3,
+        "the window's, the count's and the terms' statements"
+    );
     for p in &plans {
         assert_eq!(p.custom_plans, 0, "planned again for its values");
-        assert_eq!(p.generic_plans, 8);
+        // The terms' statement answers both searches, the others one each.
+        let runs = if p.statement.contains("AS page") {
+            16
+        } else {
+            8
+        };
+        assert_eq!(p.generic_plans, runs, "{}", p.statement);
     }
 }
 

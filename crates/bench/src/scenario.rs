@@ -33,6 +33,9 @@ pub enum ScenarioId {
     /// GET contacts that match a search of one to three letters (the first keystrokes
     /// in a search box): the start of a `first.last` prefix, so thousands match.
     SearchShort,
+    /// GET contacts that match a whole first or last name (`anna`, then `weber`): what
+    /// a search for a person by one name sends, each matching 2-3% of the contacts.
+    SearchName,
     /// POST an order to a contact: order row, statistics and event in one commit.
     RecordOrder,
     /// 90% reads (get, list, search), 10% writes (create), interleaved per connection.
@@ -52,7 +55,7 @@ pub enum ScenarioId {
 impl ScenarioId {
     /// Every scenario, in the order a run measures them: the ceiling first, reads before
     /// writes, the flood last so its hashing load does not spill into other figures.
-    pub const ALL: [ScenarioId; 15] = [
+    pub const ALL: [ScenarioId; 16] = [
         ScenarioId::Health,
         ScenarioId::GetContact,
         ScenarioId::GetCustomer,
@@ -61,6 +64,7 @@ impl ScenarioId {
         ScenarioId::ListDeepPage,
         ScenarioId::SearchEmail,
         ScenarioId::SearchShort,
+        ScenarioId::SearchName,
         ScenarioId::CreateContact,
         ScenarioId::UpdateContact,
         ScenarioId::RecordOrder,
@@ -92,6 +96,7 @@ impl ScenarioId {
             ScenarioId::ListDeepPage => "list-deep-page",
             ScenarioId::SearchEmail => "search-email",
             ScenarioId::SearchShort => "search-short",
+            ScenarioId::SearchName => "search-name",
             ScenarioId::RecordOrder => "record-order",
             ScenarioId::Mixed => "mixed",
             ScenarioId::Login => "login",
@@ -226,6 +231,7 @@ impl ScenarioId {
             }
             ScenarioId::SearchEmail => contact_lane(ContactRequests::search)?,
             ScenarioId::SearchShort => contact_lane(ContactRequests::search_short)?,
+            ScenarioId::SearchName => contact_lane(ContactRequests::search_name)?,
             ScenarioId::CreateContact => {
                 contact_lane(|c, conn, seq, out| c.create("c", conn, seq, out))?
             }
@@ -339,6 +345,28 @@ impl ContactRequests {
         self.send(
             "GET",
             &format!("{}?search={short}&limit=20", self.base),
+            &[],
+            None,
+            out,
+        );
+    }
+
+    /// A whole name of a search prefix, in turn: the first name, then the last
+    /// (`anna`, `weber` from `anna.weber`).
+    fn search_name(&self, conn: usize, seq: u64, out: &mut Vec<u8>) {
+        let prefixes = &self.set.search_prefixes;
+        let k = conn + seq as usize;
+        let prefix = &prefixes[(k / 2) % prefixes.len()];
+        let mut names = prefix.split('.');
+        let first = names.next().unwrap_or(prefix);
+        let name = if k % 2 == 0 {
+            first
+        } else {
+            names.next().unwrap_or(first)
+        };
+        self.send(
+            "GET",
+            &format!("{}?search={name}&limit=20", self.base),
             &[],
             None,
             out,
@@ -578,6 +606,13 @@ mod tests {
             .map(|seq| one(ScenarioId::SearchShort, 0, seq))
             .collect();
         for (req, q) in short.iter().zip(["a", "an", "ann", "b"]) {
+            let want = format!("GET /api/v1/projects/p1/contacts?search={q}&limit=20 ");
+            assert!(req.starts_with(&want), "{req}");
+        }
+        let names: Vec<String> = (0..4)
+            .map(|seq| one(ScenarioId::SearchName, 0, seq))
+            .collect();
+        for (req, q) in names.iter().zip(["anna", "weber", "ben", "koch"]) {
             let want = format!("GET /api/v1/projects/p1/contacts?search={q}&limit=20 ");
             assert!(req.starts_with(&want), "{req}");
         }
