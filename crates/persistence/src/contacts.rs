@@ -966,11 +966,11 @@ fn broad_window(conn: &mut DbConn, q: &SearchQuery<'_>) -> Result<Option<i64>> {
     Ok((matched >= enough).then_some(window))
 }
 
-/// `SELECT COUNT(*) FROM (SELECT * FROM (SELECT 1 FROM contacts WHERE <term 1> LIMIT
-/// cap) AS t0 UNION ALL …) AS m`: how many contacts each term matches, each counted up
-/// to `cap`, summed (a contact matched by two terms counts twice, which only makes a
-/// search look broader). Each term reads its index alone; the filters are left out, as
-/// the window applies them.
+/// `SELECT COUNT(*) FROM (SELECT 1 FROM contacts WHERE <term 1> UNION ALL SELECT 1 …
+/// LIMIT cap) AS m`: how many contacts the terms match, up to `cap` in all. The
+/// database reads the terms' indexes one after the other and stops at `cap` entries. A
+/// contact matched by two terms counts twice, which only makes a search look broader.
+/// The filters are left out: the window applies them.
 struct MatchCount {
     terms: Vec<Condition>,
     cap: i64,
@@ -998,12 +998,11 @@ impl QueryFragment<MultiBackend> for MatchCount {
             if i > 0 {
                 out.push_sql(" UNION ALL ");
             }
-            out.push_sql("SELECT * FROM (SELECT 1 AS \"one\" FROM \"contacts\" WHERE ");
+            out.push_sql("SELECT 1 AS \"one\" FROM \"contacts\" WHERE ");
             term.walk_ast(out.reborrow())?;
-            out.push_sql(" LIMIT ");
-            out.push_bind_param::<diesel::sql_types::BigInt, _>(&self.cap)?;
-            out.push_sql(&format!(") AS t{i}"));
         }
+        out.push_sql(" LIMIT ");
+        out.push_bind_param::<diesel::sql_types::BigInt, _>(&self.cap)?;
         out.push_sql(") AS m");
         Ok(())
     }
