@@ -359,7 +359,7 @@ impl ContactRequests {
         let prefix = &prefixes[(k / 2) % prefixes.len()];
         let mut names = prefix.split('.');
         let first = names.next().unwrap_or(prefix);
-        let name = if k % 2 == 0 {
+        let name = if k.is_multiple_of(2) {
             first
         } else {
             names.next().unwrap_or(first)
