@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::conn::DbConn;
 use crate::errors;
 use crate::schema::channels;
+use crate::stamp::Stamp;
 
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(treat_none_as_default_value = false)]
@@ -21,7 +22,9 @@ struct Row {
     kind: String,
     name: String,
     settings: String,
+    #[diesel(deserialize_as = Stamp)]
     created_at: NaiveDateTime,
+    #[diesel(deserialize_as = Stamp)]
     updated_at: NaiveDateTime,
     version: i64,
 }

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::conn::DbConn;
 use crate::errors;
 use crate::schema::customers;
+use crate::stamp::Stamp;
 
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(treat_none_as_default_value = false)]
@@ -22,8 +23,11 @@ pub(crate) struct CustomerRow {
     email: String,
     status: String,
     settings: String,
+    #[diesel(deserialize_as = Stamp)]
     created_at: NaiveDateTime,
+    #[diesel(deserialize_as = Stamp)]
     updated_at: NaiveDateTime,
+    #[diesel(deserialize_as = Stamp)]
     status_changed_at: NaiveDateTime,
     version: i64,
 }

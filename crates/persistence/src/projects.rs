@@ -14,6 +14,7 @@ use uuid::Uuid;
 use crate::conn::DbConn;
 use crate::errors;
 use crate::schema::{project_members, projects};
+use crate::stamp::Stamp;
 
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(treat_none_as_default_value = false)]
@@ -26,7 +27,9 @@ pub(crate) struct Row {
     name: String,
     status: String,
     settings: String,
+    #[diesel(deserialize_as = Stamp)]
     created_at: NaiveDateTime,
+    #[diesel(deserialize_as = Stamp)]
     updated_at: NaiveDateTime,
     version: i64,
 }
