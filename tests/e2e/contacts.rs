@@ -1113,8 +1113,8 @@ async fn a_broad_name_search_looks_in_the_window_when_the_indexes_count_enough()
     let t = tenant(&app, "Acme", "owner@acme.com").await;
     let (customer_id, project_id) = t.ids();
     // Contact i was created i seconds after the first: the list runs 1,599 down to 0.
-    // The 550 oldest are Maxim Stone, the 1,050 newest Olga Weber, but for two Rheas
-    // Weber and two more Maxims.
+    // The 550 oldest are Maxim Stone and the 1,050 newest Olga Weber, except for two
+    // Rhea Webers (one among the oldest) and two more Maxims among the newest.
     let start = clientele_domain::time::now() - chrono::Duration::seconds(10_000);
     let mut all = Vec::new();
     for i in 0..1_600i64 {
