@@ -42,6 +42,37 @@ impl Tenant {
         )
     }
 
+    /// Stores `n` contacts through the persistence layer, contact i created i seconds
+    /// after the first (so the list runs n-1 down to 0), from `input(i)`, changed by
+    /// `adjust` before it is stored; their ids by i.
+    async fn seed_aged(
+        &self,
+        app: &TestApp,
+        n: i64,
+        input: impl Fn(i64) -> clientele_domain::contact::ContactInput,
+        adjust: impl Fn(i64, &mut clientele_domain::contact::Contact),
+    ) -> Vec<String> {
+        let (customer_id, project_id) = self.ids();
+        let start = clientele_domain::time::now() - chrono::Duration::seconds(n + 1_000);
+        let all: Vec<_> = (0..n)
+            .map(|i| {
+                let at = start + chrono::Duration::seconds(i);
+                let mut c = clientele_domain::contact::Contact::create(project_id, input(i), at)
+                    .expect("a valid contact");
+                adjust(i, &mut c);
+                c
+            })
+            .collect();
+        let ids = all.iter().map(|c| c.id.to_string()).collect();
+        app.db
+            .write(move |conn| {
+                clientele_persistence::contacts::insert_many(conn, customer_id, &all)
+            })
+            .await
+            .expect("contacts stored");
+        ids
+    }
+
     fn url(&self, rest: &str) -> String {
         format!("/api/v1/projects/{}/{rest}", self.pid)
     }
@@ -991,44 +1022,35 @@ async fn search_pages_break_ties_by_id() {
 /// from the window, one whose matches lie beyond it, or only partly inside, is not.
 #[actix_web::test]
 async fn a_short_search_looks_past_its_window() {
-    use clientele_domain::contact::{Contact, ContactInput, ContactStatus};
-    use clientele_persistence::contacts;
+    use clientele_domain::contact::{ContactInput, ContactStatus};
 
     let app = spawn_app().await;
     let t = tenant(&app, "Acme", "owner@acme.com").await;
-    let (customer_id, project_id) = t.ids();
     // Contact i was created i seconds after the first: the list runs 499 down to 0.
     // Every fifth is a Bode (some inactive, some tagged vip); Zyla only among the three
     // oldest, beyond any window here; Quinn once inside a window of 400 and twice
     // beyond it.
-    let start = clientele_domain::time::now() - chrono::Duration::seconds(1_000);
-    let mut all = Vec::new();
-    for i in 0..500i64 {
+    let input = |i: i64| {
         let (first, last) = match i {
             0..=2 => ("Max".to_string(), "Zyla".to_string()),
             10 | 20 | 450 => ("Quinn".to_string(), "Ode".to_string()),
             _ if i % 5 == 0 => (format!("Bode{i}"), "Ode".to_string()),
             _ => ("Max".to_string(), "Ode".to_string()),
         };
-        let input = ContactInput {
+        ContactInput {
             first_name: Some(first),
             last_name: Some(last),
             email: Some(format!("c{i}@x.com")),
             tags: (i % 10 == 0).then(|| vec!["vip".to_string()]),
             ..ContactInput::default()
-        };
-        let at = start + chrono::Duration::seconds(i);
-        let mut c = Contact::create(project_id, input, at).unwrap();
+        }
+    };
+    let inactive_every_15th = |i: i64, c: &mut clientele_domain::contact::Contact| {
         if i % 15 == 0 {
             c.status = ContactStatus::Inactive;
         }
-        all.push(c);
-    }
-    let id_of: Vec<String> = all.iter().map(|c| c.id.to_string()).collect();
-    app.db
-        .write(move |conn| contacts::insert_many(conn, customer_id, &all))
-        .await
-        .unwrap();
+    };
+    let id_of = t.seed_aged(&app, 500, input, inactive_every_15th).await;
     let newest_first = |pick: &dyn Fn(usize) -> bool| -> Vec<String> {
         (0..500)
             .rev()
@@ -1106,7 +1128,7 @@ async fn a_short_search_looks_past_its_window() {
 /// matches and the window is the first 1,000 rows of the list.
 #[actix_web::test]
 async fn a_broad_name_search_looks_in_the_window_when_the_indexes_count_enough() {
-    use clientele_domain::contact::{Contact, ContactInput};
+    use clientele_domain::contact::ContactInput;
     use clientele_persistence::contacts;
 
     let app = spawn_app().await;
@@ -1115,28 +1137,20 @@ async fn a_broad_name_search_looks_in_the_window_when_the_indexes_count_enough()
     // Contact i was created i seconds after the first: the list runs 1,599 down to 0.
     // The 550 oldest are Maxim Stone and the 1,050 newest Olga Weber, except for two
     // Rhea Webers (one among the oldest) and two more Maxims among the newest.
-    let start = clientele_domain::time::now() - chrono::Duration::seconds(10_000);
-    let mut all = Vec::new();
-    for i in 0..1_600i64 {
+    let input = |i: i64| {
         let (first, last) = match i {
             100 | 1_500 => ("Rhea", "Weber"),
             0..550 | 700 | 1_200 => ("Maxim", "Stone"),
             _ => ("Olga", "Weber"),
         };
-        let input = ContactInput {
+        ContactInput {
             first_name: Some(first.into()),
             last_name: Some(last.into()),
             email: Some(format!("c{i}@x.com")),
             ..ContactInput::default()
-        };
-        let at = start + chrono::Duration::seconds(i);
-        all.push(Contact::create(project_id, input, at).unwrap());
-    }
-    let id_of: Vec<String> = all.iter().map(|c| c.id.to_string()).collect();
-    app.db
-        .write(move |conn| contacts::insert_many(conn, customer_id, &all))
-        .await
-        .unwrap();
+        }
+    };
+    let id_of = t.seed_aged(&app, 1_600, input, |_, _| {}).await;
     let in_order = |range: &mut dyn Iterator<Item = usize>, pick: &dyn Fn(usize) -> bool| {
         range
             .filter(|&i| pick(i))
