@@ -602,19 +602,16 @@ mod tests {
         assert!(deep.starts_with("GET /api/v1/projects/p1/contacts?limit=20&cursor=CUR "));
         let search = one(ScenarioId::SearchEmail, 0, 1);
         assert!(search.starts_with("GET /api/v1/projects/p1/contacts?search=ben.koch&limit=20 "));
-        let short: Vec<String> = (0..4)
-            .map(|seq| one(ScenarioId::SearchShort, 0, seq))
-            .collect();
-        for (req, q) in short.iter().zip(["a", "an", "ann", "b"]) {
-            let want = format!("GET /api/v1/projects/p1/contacts?search={q}&limit=20 ");
-            assert!(req.starts_with(&want), "{req}");
-        }
-        let names: Vec<String> = (0..4)
-            .map(|seq| one(ScenarioId::SearchName, 0, seq))
-            .collect();
-        for (req, q) in names.iter().zip(["anna", "weber", "ben", "koch"]) {
-            let want = format!("GET /api/v1/projects/p1/contacts?search={q}&limit=20 ");
-            assert!(req.starts_with(&want), "{req}");
+        // Four requests in a row of each search that changes its text per request.
+        for (scenario, texts) in [
+            (ScenarioId::SearchShort, ["a", "an", "ann", "b"]),
+            (ScenarioId::SearchName, ["anna", "weber", "ben", "koch"]),
+        ] {
+            for (seq, q) in texts.iter().enumerate() {
+                let req = one(scenario, 0, seq as u64);
+                let want = format!("GET /api/v1/projects/p1/contacts?search={q}&limit=20 ");
+                assert!(req.starts_with(&want), "{req}");
+            }
         }
 
         // Mixed: one write in ten.
