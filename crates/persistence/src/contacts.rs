@@ -970,7 +970,8 @@ fn broad_window(conn: &mut DbConn, q: &SearchQuery<'_>) -> Result<Option<i64>> {
 /// LIMIT cap) AS m`: how many contacts the terms match, up to `cap` in all. The
 /// database reads the terms' indexes one after the other and stops at `cap` entries. A
 /// contact matched by two terms counts twice, which only makes a search look broader.
-/// The filters are left out: the window applies them.
+/// The filters are left out: the window applies them. So is the tenant: the count only
+/// chooses the page's source, is never answered, and the page's rows are checked.
 struct MatchCount {
     terms: Vec<Condition>,
     cap: i64,
