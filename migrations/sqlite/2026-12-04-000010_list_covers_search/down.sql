@@ -1,0 +1,2 @@
+DROP INDEX contacts_created_idx;
+CREATE INDEX contacts_created_idx ON contacts (project_id, created_at, id);
