@@ -1206,7 +1206,7 @@ async fn a_broad_name_search_looks_in_the_window_when_the_indexes_count_enough()
 
     // Which statements each search ran: the indexes' count, the window, the indexes'
     // page. The pages above are right whichever way they were found; this is the way.
-    let ran = app
+    let (ran, plan) = app
         .db
         .read(move |conn| {
             use clientele_persistence::contacts::{Filter, Page};
@@ -1214,10 +1214,14 @@ async fn a_broad_name_search_looks_in_the_window_when_the_indexes_count_enough()
             use std::sync::{Arc, Mutex};
             let log = Arc::new(Mutex::new(Vec::<&'static str>::new()));
             let to = log.clone();
+            let window_sql = Arc::new(Mutex::new(String::new()));
+            let window_to = window_sql.clone();
             conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
                 if let InstrumentationEvent::StartQuery { query, .. } = event {
                     let sql = query.to_string();
                     let kind = if sql.contains("AS hits") {
+                        let text = sql.split(" -- binds").next().unwrap_or_default();
+                        *window_to.lock().unwrap() = text.to_string();
                         "window"
                     } else if sql.contains("AS page") {
                         "indexes"
@@ -1249,10 +1253,34 @@ async fn a_broad_name_search_looks_in_the_window_when_the_indexes_count_enough()
                 ran.push((search, std::mem::take(&mut *log.lock().unwrap())));
             }
             conn.set_instrumentation(None::<Box<dyn Instrumentation>>);
-            Ok(ran)
+            // How SQLite reads the last window (a search without filters, newest
+            // first): from the list's index alone, not the table row by row.
+            let mut plan = Vec::new();
+            if let clientele_persistence::DbConn::Sqlite(sq) = conn {
+                #[derive(diesel::QueryableByName)]
+                struct Step {
+                    #[diesel(sql_type = diesel::sql_types::Text)]
+                    detail: String,
+                }
+                let sql = format!("EXPLAIN QUERY PLAN {}", window_sql.lock().unwrap());
+                plan = diesel::sql_query(sql)
+                    .load::<Step>(sq)
+                    .map_err(|e| clientele_domain::Error::Internal(e.to_string()))?
+                    .into_iter()
+                    .map(|s| s.detail)
+                    .collect();
+            }
+            Ok((ran, plan))
         })
         .await
         .unwrap();
+    if app.db.backend() == clientele_persistence::Backend::Sqlite {
+        assert!(
+            plan.iter()
+                .any(|s| s.contains("USING COVERING INDEX contacts_created_idx")),
+            "{plan:?}"
+        );
+    }
     assert_eq!(
         ran,
         vec![
