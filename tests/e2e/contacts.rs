@@ -1262,6 +1262,7 @@ async fn a_broad_name_search_looks_in_the_window_when_the_indexes_count_enough()
                     #[diesel(sql_type = diesel::sql_types::Text)]
                     detail: String,
                 }
+                use diesel::RunQueryDsl;
                 let sql = format!("EXPLAIN QUERY PLAN {}", window_sql.lock().unwrap());
                 plan = diesel::sql_query(sql)
                     .load::<Step>(sq)
