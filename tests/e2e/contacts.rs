@@ -1125,7 +1125,9 @@ async fn a_short_search_looks_past_its_window() {
 /// for its page in a window of the list, once the terms' indexes have counted enough
 /// matches; when the window holds too few of them, or the search matches few, the
 /// indexes answer. At `limit=4` (5 rows wanted) a search counts as broad from 500
-/// matches and the window is the first 1,000 rows of the list.
+/// matches and the window is the first 1,000 rows of the list. A name's count is
+/// remembered for the next search of it in the project, and a wrong one only changes
+/// which statements find the page.
 #[actix_web::test]
 async fn a_broad_name_search_looks_in_the_window_when_the_indexes_count_enough() {
     use clientele_domain::contact::ContactInput;
@@ -1210,6 +1212,8 @@ async fn a_broad_name_search_looks_in_the_window_when_the_indexes_count_enough()
         .db
         .read(move |conn| {
             use clientele_persistence::contacts::{Filter, Page};
+            use clientele_persistence::search_counts::SearchCounts;
+            use clientele_persistence::DbConn;
             use diesel::connection::{Connection, Instrumentation, InstrumentationEvent};
             use std::sync::{Arc, Mutex};
             let log = Arc::new(Mutex::new(Vec::<&'static str>::new()));
@@ -1234,15 +1238,18 @@ async fn a_broad_name_search_looks_in_the_window_when_the_indexes_count_enough()
                 }
             });
             let mut ran = Vec::new();
-            for search in ["weber", "maxim", "rhea", "web"] {
+            let mut pages = Vec::new();
+            let counts = SearchCounts::default();
+            let mut search = |conn: &mut DbConn, counts: &SearchCounts, search: &str| {
                 let filter = Filter {
                     project_id,
                     search: Some(search.into()),
                     ..Filter::default()
                 };
                 let (sort, order) = (Default::default(), Default::default());
-                contacts::list(
+                let (page, _) = contacts::list(
                     conn,
+                    counts,
                     customer_id,
                     &filter,
                     sort,
@@ -1250,9 +1257,26 @@ async fn a_broad_name_search_looks_in_the_window_when_the_indexes_count_enough()
                     Page::Keyset(None),
                     4,
                 )?;
-                ran.push((search, std::mem::take(&mut *log.lock().unwrap())));
+                let ids: Vec<String> = page.iter().map(|c| c.id.to_string()).collect();
+                ran.push((
+                    search.to_string(),
+                    std::mem::take(&mut *log.lock().unwrap()),
+                ));
+                pages.push(ids);
+                Ok::<_, clientele_domain::Error>(())
+            };
+            // Counted once, then from the counts remembered.
+            for name in ["weber", "maxim", "rhea", "web", "weber", "maxim", "rhea"] {
+                search(conn, &counts, name)?;
             }
+            // A remembered count that is wrong costs a detour, never rows.
+            let wrong = SearchCounts::default();
+            wrong.put(project_id, "rhea", 5_000, 5_000);
+            wrong.put(project_id, "weber", 3, 5_000);
+            search(conn, &wrong, "rhea")?;
+            search(conn, &wrong, "weber")?;
             conn.set_instrumentation(None::<Box<dyn Instrumentation>>);
+            let ran: Vec<_> = ran.into_iter().zip(pages).collect();
             // How SQLite reads the last window (a search without filters, newest
             // first): from the list's index alone, not the table row by row.
             let mut plan = Vec::new();
@@ -1282,15 +1306,45 @@ async fn a_broad_name_search_looks_in_the_window_when_the_indexes_count_enough()
             "{plan:?}"
         );
     }
+    let statements: Vec<(&str, Vec<&str>)> = ran
+        .iter()
+        .map(|((search, kinds), _)| (search.as_str(), kinds.clone()))
+        .collect();
     assert_eq!(
-        ran,
+        statements,
         vec![
             ("weber", vec!["count", "window"]),
             ("maxim", vec!["count", "window", "indexes"]),
             ("rhea", vec!["count", "indexes"]),
             ("web", vec!["window"]),
+            ("weber", vec!["window"]),
+            ("maxim", vec!["window", "indexes"]),
+            ("rhea", vec!["indexes"]),
+            ("rhea", vec!["window", "indexes"]),
+            ("weber", vec!["indexes"]),
         ]
     );
+    let first_page = |expected: Vec<String>| expected[..4].to_vec();
+    let webers = in_order(&mut (0..1_600).rev(), &weber);
+    let rheas = in_order(&mut (0..1_600).rev(), &rhea);
+    let maxims = in_order(&mut (0..1_600).rev(), &maxim);
+    let pages: Vec<&Vec<String>> = ran.iter().map(|(_, page)| page).collect();
+    for (i, expected) in [
+        first_page(webers.clone()),
+        first_page(maxims.clone()),
+        rheas.clone(),
+        first_page(webers.clone()),
+        first_page(webers.clone()),
+        first_page(maxims),
+        rheas.clone(),
+        rheas,
+        first_page(webers),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        assert_eq!(pages[i], &expected, "search {i}: {:?}", ran[i].0);
+    }
 
     // The page form: rows 5-8 of the Webers; 9 wanted, so broad from 900.
     let res = t.list(&app, "search=weber&page=2&page_size=4").await;
@@ -1298,6 +1352,12 @@ async fn a_broad_name_search_looks_in_the_window_when_the_indexes_count_enough()
     assert_eq!(res.body["total"], 1_049);
     let webers = in_order(&mut (0..1_600).rev(), &weber);
     assert_eq!(ids(&res), webers[4..8].to_vec());
+
+    // The server keeps its counts: the walks above counted "weber" (up to 500).
+    assert_eq!(
+        app.db.search_counts().at_least(project_id, "weber", 500),
+        Some(true)
+    );
 }
 
 /// The database itself refuses a contact filed under one tenant's project with another
@@ -1353,6 +1413,7 @@ async fn a_contact_belongs_to_its_projects_customer() {
 #[actix_web::test]
 async fn searches_are_planned_once_on_postgresql() {
     use clientele_persistence::contacts::{self, Filter, Page};
+    use clientele_persistence::search_counts::SearchCounts;
     use clientele_persistence::{Backend, DbConn};
     use diesel::prelude::*;
 
@@ -1386,8 +1447,10 @@ async fn searches_are_planned_once_on_postgresql() {
                     ..Filter::default()
                 };
                 for _ in 0..8 {
+                    // Counts not remembered: the count runs every time too.
                     let (page, _) = contacts::list(
                         conn,
+                        &SearchCounts::default(),
                         customer_id,
                         &filter,
                         Default::default(),

@@ -218,6 +218,7 @@ pub struct ContactPage {
 
 pub async fn list(db: &Db, actor: &Actor, query: ListQuery) -> Result<ContactPage> {
     let principal = actor.principal.clone();
+    let counts = db.search_counts();
     db.read(move |conn| {
         let project_id = query.filter.project_id;
         let need = ProjectNeed::ContactsRead;
@@ -235,6 +236,7 @@ pub async fn list(db: &Db, actor: &Actor, query: ListQuery) -> Result<ContactPag
         };
         let (contacts, next) = repo::list(
             conn,
+            &counts,
             tenant,
             &query.filter,
             query.sort_by,

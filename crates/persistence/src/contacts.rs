@@ -20,6 +20,7 @@ use uuid::Uuid;
 use crate::conn::{DbConn, MultiBackend};
 use crate::prepared::Together;
 use crate::schema::{self, contact_tags, contacts};
+use crate::search_counts::SearchCounts;
 use crate::stamp::{MaybeStamp, Stamp};
 use crate::{errors, events};
 
@@ -822,9 +823,11 @@ fn typed<K>(
 }
 
 /// A page of tenant `customer_id`'s contacts and, when there may be more, the cursor
-/// of its last row.
+/// of its last row. A search reads and keeps its match count in `counts`.
+#[allow(clippy::too_many_arguments)]
 pub fn list(
     conn: &mut DbConn,
+    counts: &SearchCounts,
     customer_id: Uuid,
     f: &Filter,
     sort: SortBy,
@@ -870,7 +873,7 @@ pub fn list(
         };
         // A full page from the window is exact; anything less may have missed matches
         // beyond it, and the terms' indexes answer instead.
-        let near = match broad_window(conn, &q)? {
+        let near = match broad_window(conn, counts, &q)? {
             Some(window) => {
                 Some(window_page(conn, &q, window)?).filter(|rows| rows.len() as i64 > limit)
             }
@@ -946,8 +949,13 @@ const BROAD_MATCHES_PER_ROW: i64 = 100;
 /// costs a rare name little, and a broad one far less than reading and sorting every
 /// match. A search with `@` or `.` is taken as specific (an email or its start, such as
 /// `anna.weber`, which matched 650 of a million) and is not counted: that count would
-/// read its matches twice.
-fn broad_window(conn: &mut DbConn, q: &SearchQuery<'_>) -> Result<Option<i64>> {
+/// read its matches twice. A count read for the same project and key within
+/// [`crate::search_counts::TTL`] is taken from `counts` instead of read again.
+fn broad_window(
+    conn: &mut DbConn,
+    counts: &SearchCounts,
+    q: &SearchQuery<'_>,
+) -> Result<Option<i64>> {
     let want = q.want();
     let window = want.saturating_mul(WINDOW_PER_ROW).min(MAX_WINDOW);
     let Some(key) = q.f.search.as_deref().map(search_key) else {
@@ -963,6 +971,9 @@ fn broad_window(conn: &mut DbConn, q: &SearchQuery<'_>) -> Result<Option<i64>> {
         return Ok(None);
     }
     let enough = want.saturating_mul(BROAD_MATCHES_PER_ROW);
+    if let Some(broad) = counts.at_least(q.f.project_id, &key, enough) {
+        return Ok(broad.then_some(window));
+    }
     let project = q.f.project_id.to_string();
     let count = MatchCount {
         terms: q
@@ -973,6 +984,7 @@ fn broad_window(conn: &mut DbConn, q: &SearchQuery<'_>) -> Result<Option<i64>> {
         cap: enough,
     };
     let matched: i64 = count.get_result(conn).map_err(errors::db)?;
+    counts.put(q.f.project_id, &key, matched, enough);
     Ok((matched >= enough).then_some(window))
 }
 

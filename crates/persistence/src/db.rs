@@ -9,6 +9,7 @@ use clientele_domain::{Error, Result};
 use diesel::Connection;
 
 use crate::conn::{Backend, DatabaseUrl, DbConn, Manager};
+use crate::search_counts::SearchCounts;
 use crate::writer::Writer;
 
 pub type Pool = r2d2::Pool<Manager>;
@@ -66,6 +67,8 @@ struct Inner {
     /// SQLite only: the single writer thread.
     writer: Option<Writer>,
     auth_epoch: Arc<AtomicU64>,
+    /// Searches' match counts, remembered for the next search of the same name.
+    search_counts: Arc<SearchCounts>,
 }
 
 thread_local! {
@@ -147,6 +150,7 @@ impl Db {
                 acquire_timeout: options.acquire_timeout,
                 writer,
                 auth_epoch,
+                search_counts: Arc::default(),
             }),
         })
     }
@@ -165,6 +169,11 @@ impl Db {
     /// state, and keep the pair.
     pub fn auth_epoch(&self) -> u64 {
         self.inner.auth_epoch.load(Ordering::SeqCst)
+    }
+
+    /// The match counts of this database's searches (see [`crate::search_counts`]).
+    pub fn search_counts(&self) -> Arc<SearchCounts> {
+        self.inner.search_counts.clone()
     }
 
     /// (connections open, connections idle, max size) for metrics.

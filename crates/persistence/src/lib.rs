@@ -81,6 +81,7 @@ pub mod migrations;
 mod prepared;
 pub mod projects;
 pub mod schema;
+pub mod search_counts;
 mod stamp;
 pub mod webhooks;
 mod writer;
