@@ -75,6 +75,7 @@ pub mod customers;
 pub mod db;
 pub mod errors;
 pub mod events;
+pub mod expiring;
 pub mod idempotency;
 pub mod identity;
 pub mod migrations;

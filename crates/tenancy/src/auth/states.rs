@@ -9,10 +9,9 @@
 //! - it is younger than [`TTL`]: a change made by another server process (several
 //!   servers on one PostgreSQL) is seen within that time.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use clientele_persistence::expiring::Expiring;
 use clientele_persistence::identity::AuthState;
 use uuid::Uuid;
 
@@ -21,16 +20,8 @@ pub const TTL: Duration = Duration::from_secs(1);
 /// Bounds the memory: when full, the map starts over.
 const MAX_ENTRIES: usize = 10_000;
 
-struct Entry {
-    epoch: u64,
-    read_at: Instant,
-    state: AuthState,
-}
-
-pub struct AuthStates {
-    ttl: Duration,
-    entries: Mutex<HashMap<Uuid, Entry>>,
-}
+/// Per user: the auth epoch the state was read under, and the state.
+pub struct AuthStates(Expiring<Uuid, (u64, AuthState)>);
 
 impl Default for AuthStates {
     fn default() -> Self {
@@ -40,35 +31,19 @@ impl Default for AuthStates {
 
 impl AuthStates {
     pub fn with_ttl(ttl: Duration) -> AuthStates {
-        AuthStates {
-            ttl,
-            entries: Mutex::new(HashMap::new()),
-        }
+        AuthStates(Expiring::new(ttl, MAX_ENTRIES))
     }
 
     /// The state of `user` if it was read under `epoch` less than the TTL ago.
     pub fn get(&self, user: Uuid, epoch: u64) -> Option<AuthState> {
-        let entries = self.entries.lock().ok()?;
-        let e = entries.get(&user)?;
-        (e.epoch == epoch && e.read_at.elapsed() < self.ttl).then(|| e.state.clone())
+        let (read_under, state) = self.0.get(&user)?;
+        (read_under == epoch).then_some(state)
     }
 
     /// Remembers `state`, read after `epoch` was taken: an entry tagged with an epoch
     /// read before the state cannot hide a change committed in between.
     pub fn put(&self, user: Uuid, epoch: u64, state: AuthState) {
-        if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= MAX_ENTRIES && !entries.contains_key(&user) {
-                entries.clear();
-            }
-            entries.insert(
-                user,
-                Entry {
-                    epoch,
-                    read_at: Instant::now(),
-                    state,
-                },
-            );
-        }
+        self.0.put(user, (epoch, state));
     }
 }
 
@@ -110,6 +85,6 @@ mod tests {
         for _ in 0..MAX_ENTRIES + 5 {
             cache.put(Uuid::now_v7(), 0, state(1));
         }
-        assert!(cache.entries.lock().unwrap().len() <= MAX_ENTRIES);
+        assert!(cache.0.len() <= MAX_ENTRIES);
     }
 }
