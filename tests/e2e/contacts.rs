@@ -953,6 +953,91 @@ async fn search_pages_merge_every_term() {
     assert_eq!(res.error_fields(), ["cursor"]);
 }
 
+/// A search of several words finds a person by full name, in either order, each word
+/// the start of a name: through the names' indexes for a longer search and through the
+/// list's window for a short one, paged by cursor or by page, with filters, and never
+/// another tenant's contacts.
+#[actix_web::test]
+async fn a_search_of_several_words_finds_a_full_name() {
+    let app = spawn_app().await;
+    let t = tenant(&app, "Acme", "owner@acme.com").await;
+    let other = tenant(&app, "Other", "owner@other.com").await;
+    other
+        .create(
+            &app,
+            json!({"first_name": "Anna", "last_name": "Weber", "email": "anna@other.com"}),
+        )
+        .await;
+    let people = [
+        ("Anna", "Weber"),        // 0
+        ("Anna", "Webster"),      // 1: "anna web" only
+        ("Annabel", "Weber"),     // 2: a longer first name
+        ("Weber", "Anna"),        // 3: the other order
+        ("Anna", "Schmidt"),      // 4: never
+        ("Ben", "Weber"),         // 5: never
+        ("Mary Ann", "Smith"),    // 6: two first names
+        ("Mary", "Ann Smithers"), // 7: two last names
+        ("Anna", "Weber"),        // 8: inactive
+        ("Hanna", "Weber"),       // 9: a word inside a name is not its start
+    ];
+    let mut id = Vec::new();
+    for (i, (first, last)) in people.iter().enumerate() {
+        let mut body =
+            json!({"first_name": first, "last_name": last, "email": format!("p{i}@x.com")});
+        if i == 8 {
+            body["status"] = json!("inactive");
+        }
+        id.push(s(&t.create(&app, body).await["id"]));
+    }
+    let pick = |i: &[usize]| i.iter().map(|&i| id[i].clone()).collect::<Vec<_>>();
+
+    for (q, expected) in [
+        ("search=anna%20weber", pick(&[8, 3, 2, 0])),
+        ("search=weber%20anna", pick(&[8, 3, 2, 0])),
+        ("search=%20ANNA%20%20Weber%20", pick(&[8, 3, 2, 0])),
+        ("search=anna%20web", pick(&[8, 3, 2, 1, 0])),
+        ("search=ann%20weber", pick(&[8, 3, 2, 0])),
+        ("search=anna%20weber&status=inactive", pick(&[8])),
+        ("search=mary%20ann%20smith", pick(&[7, 6])),
+        ("search=mary%20ann", pick(&[7, 6])),
+        ("search=smith%20mary%20ann", pick(&[6])),
+        ("search=anna%20weber%20x", vec![]),
+        // Three characters: the list's window answers, with the same rule.
+        ("search=a%20w", pick(&[8, 3, 2, 1, 0])),
+        ("search=w%20a", pick(&[8, 3, 2, 1, 0])),
+    ] {
+        let res = t.list(&app, q).await;
+        assert_eq!(res.status, 200, "{q}: {}", res.text);
+        assert_eq!(ids(&res), expected, "{q}: {}", res.text);
+        // The same, page by page, in both directions of two sorts.
+        let one_by_one = t.walk(&app, &format!("{q}&limit=1")).await.0;
+        assert_eq!(one_by_one, expected, "{q}");
+        let oldest_first = t.walk(&app, &format!("{q}&limit=2&sort_order=asc")).await.0;
+        let mut reversed = expected.clone();
+        reversed.reverse();
+        assert_eq!(oldest_first, reversed, "{q}");
+    }
+    let by_last = t
+        .walk(
+            &app,
+            "search=anna%20web&limit=2&sort_by=last_name&sort_order=asc",
+        )
+        .await
+        .0;
+    assert_eq!(by_last, pick(&[3, 0, 2, 8, 1]));
+
+    // The page form counts each match once.
+    let res = t.list(&app, "search=anna%20web&page=2&page_size=2").await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.body["total"], 5);
+    assert_eq!(ids(&res), pick(&[2, 1]));
+
+    // The other tenant finds only its own.
+    let res = other.list(&app, "search=anna%20weber").await;
+    assert_eq!(ids(&res).len(), 1, "{}", res.text);
+    assert!(!ids(&res).iter().any(|i| id.contains(i)));
+}
+
 /// Contacts with the same sort value are paged by id, in a search as in a list, even
 /// when ids and the order rows were stored in disagree (an import keeps its own ids):
 /// the terms' merged page must break ties by id, not by where the rows lie.

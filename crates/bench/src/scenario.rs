@@ -36,6 +36,9 @@ pub enum ScenarioId {
     /// GET contacts that match a whole first or last name (`anna`, then `weber`): what
     /// a search for a person by one name sends, each matching 2-3% of the contacts.
     SearchName,
+    /// GET contacts that match a full name of several words, in turn `anna weber`,
+    /// `weber anna` and `anna web` (typing the last name): each matches about 650.
+    SearchFullName,
     /// POST an order to a contact: order row, statistics and event in one commit.
     RecordOrder,
     /// 90% reads (get, list, search), 10% writes (create), interleaved per connection.
@@ -55,7 +58,7 @@ pub enum ScenarioId {
 impl ScenarioId {
     /// Every scenario, in the order a run measures them: the ceiling first, reads before
     /// writes, the flood last so its hashing load does not spill into other figures.
-    pub const ALL: [ScenarioId; 16] = [
+    pub const ALL: [ScenarioId; 17] = [
         ScenarioId::Health,
         ScenarioId::GetContact,
         ScenarioId::GetCustomer,
@@ -65,6 +68,7 @@ impl ScenarioId {
         ScenarioId::SearchEmail,
         ScenarioId::SearchShort,
         ScenarioId::SearchName,
+        ScenarioId::SearchFullName,
         ScenarioId::CreateContact,
         ScenarioId::UpdateContact,
         ScenarioId::RecordOrder,
@@ -97,6 +101,7 @@ impl ScenarioId {
             ScenarioId::SearchEmail => "search-email",
             ScenarioId::SearchShort => "search-short",
             ScenarioId::SearchName => "search-name",
+            ScenarioId::SearchFullName => "search-full-name",
             ScenarioId::RecordOrder => "record-order",
             ScenarioId::Mixed => "mixed",
             ScenarioId::Login => "login",
@@ -232,6 +237,7 @@ impl ScenarioId {
             ScenarioId::SearchEmail => contact_lane(ContactRequests::search)?,
             ScenarioId::SearchShort => contact_lane(ContactRequests::search_short)?,
             ScenarioId::SearchName => contact_lane(ContactRequests::search_name)?,
+            ScenarioId::SearchFullName => contact_lane(ContactRequests::search_full_name)?,
             ScenarioId::CreateContact => {
                 contact_lane(|c, conn, seq, out| c.create("c", conn, seq, out))?
             }
@@ -345,6 +351,29 @@ impl ContactRequests {
         self.send(
             "GET",
             &format!("{}?search={short}&limit=20", self.base),
+            &[],
+            None,
+            out,
+        );
+    }
+
+    /// The full name of a search prefix, in turn: first and last, last and first, and
+    /// first and the last's first three letters (`anna weber`, `weber anna`, `anna web`
+    /// from `anna.weber`), the space sent as `%20`.
+    fn search_full_name(&self, conn: usize, seq: u64, out: &mut Vec<u8>) {
+        let prefixes = &self.set.search_prefixes;
+        let k = conn + seq as usize;
+        let prefix = &prefixes[(k / 3) % prefixes.len()];
+        let (first, last) = prefix.split_once('.').unwrap_or((prefix, prefix));
+        let typed: String = last.chars().take(3).collect();
+        let text = match k % 3 {
+            0 => format!("{first}%20{last}"),
+            1 => format!("{last}%20{first}"),
+            _ => format!("{first}%20{typed}"),
+        };
+        self.send(
+            "GET",
+            &format!("{}?search={text}&limit=20", self.base),
             &[],
             None,
             out,
@@ -606,6 +635,10 @@ mod tests {
         for (scenario, texts) in [
             (ScenarioId::SearchShort, ["a", "an", "ann", "b"]),
             (ScenarioId::SearchName, ["anna", "weber", "ben", "koch"]),
+            (
+                ScenarioId::SearchFullName,
+                ["anna%20weber", "weber%20anna", "anna%20web", "ben%20koch"],
+            ),
         ] {
             for (seq, q) in texts.iter().enumerate() {
                 let req = one(scenario, 0, seq as u64);

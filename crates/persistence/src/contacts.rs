@@ -607,7 +607,7 @@ pub(crate) fn prefix_end(prefix: &str) -> String {
 type Condition = Box<dyn BoxableExpression<contacts::table, MultiBackend, SqlType = Bool>>;
 
 /// A column a search term is matched against by prefix; each has its own index.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum SearchOn {
     Email,
     FirstName,
@@ -615,9 +615,53 @@ enum SearchOn {
     Phone,
 }
 
-/// What a search term is matched against: the email and both names (any case), and
-/// the phone's digits when the term looks like a phone number.
-fn search_terms(search: Option<&str>) -> Vec<(SearchOn, String)> {
+/// Words of a search that are also tried as a full name, at most: each way to split
+/// them into a first and a last name is four more branches of the search's statement.
+const NAME_WORDS: usize = 4;
+
+/// One way a contact matches a search, each answered by one index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Term {
+    /// The column starts with the text.
+    Prefix(SearchOn, String),
+    /// A full name: the first name is `first` (with `longer`: starts with it and is
+    /// longer) and the last name starts with `last`. The first name's index holds the
+    /// last name after it (migration 000011), so the common case, a whole first name
+    /// and the start of the last, is one seek; splitting off the longer first names
+    /// keeps it one, instead of a scan of every first name that starts with `first`.
+    Name {
+        first: String,
+        longer: bool,
+        last: String,
+    },
+}
+
+impl Term {
+    /// The term as a condition on a contact, naming the project when given (so that
+    /// its index can answer), or only on its columns (rows known to be the project's).
+    fn condition(&self, project: Option<&str>) -> Condition {
+        let on_columns = match self {
+            Term::Prefix(on, prefix) => prefix_range(*on, prefix),
+            Term::Name {
+                first,
+                longer,
+                last,
+            } => name_range(first, *longer, last),
+        };
+        match project {
+            Some(project) => Box::new(contacts::project_id.eq(project.to_string()).and(on_columns)),
+            None => on_columns,
+        }
+    }
+}
+
+/// What a search is matched against: the email and both names (any case), and the
+/// phone's digits when the search looks like a phone number. A search of two to
+/// [`NAME_WORDS`] words is also a full name, in either order: `anna weber`, `weber
+/// anna` and `anna web` find Anna Weber; with more words, each split of them into a
+/// first and a last name is tried (`mary ann smith`: Mary Ann Smith and Mary Ann
+/// Smith-Jones, but also Mary Ann-Smith).
+fn search_terms(search: Option<&str>) -> Vec<Term> {
     let Some(s) = search.map(search_key).filter(|s| !s.is_empty()) else {
         return Vec::new();
     };
@@ -625,25 +669,32 @@ fn search_terms(search: Option<&str>) -> Vec<(SearchOn, String)> {
     let phone_like = s
         .chars()
         .all(|c| c.is_ascii_digit() || " +-().".contains(c));
+    let words: Vec<&str> = s.split_whitespace().collect();
+    let mut names = Vec::new();
+    if !phone_like && (2..=NAME_WORDS).contains(&words.len()) {
+        for split in 1..words.len() {
+            let (a, b) = (words[..split].join(" "), words[split..].join(" "));
+            for (first, last) in [(&a, &b), (&b, &a)] {
+                for longer in [false, true] {
+                    names.push(Term::Name {
+                        first: first.clone(),
+                        longer,
+                        last: last.clone(),
+                    });
+                }
+            }
+        }
+    }
     let mut terms = vec![
-        (SearchOn::Email, s.clone()),
-        (SearchOn::FirstName, s.clone()),
-        (SearchOn::LastName, s),
+        Term::Prefix(SearchOn::Email, s.clone()),
+        Term::Prefix(SearchOn::FirstName, s.clone()),
+        Term::Prefix(SearchOn::LastName, s),
     ];
     if phone_like && !digits.is_empty() {
-        terms.push((SearchOn::Phone, digits));
+        terms.push(Term::Prefix(SearchOn::Phone, digits));
     }
+    terms.extend(names);
     terms
-}
-
-/// The prefix range of one search term, naming the project so that it can use the
-/// column's index.
-fn matches(project: &str, on: SearchOn, prefix: &str) -> Condition {
-    Box::new(
-        contacts::project_id
-            .eq(project.to_string())
-            .and(prefix_range(on, prefix)),
-    )
 }
 
 /// The prefix range of one search term on its column alone: for rows already known to
@@ -669,6 +720,27 @@ fn prefix_range(on: SearchOn, prefix: &str) -> Condition {
                 .ge(p)
                 .and(contacts::phone_digits.lt(end)),
         ),
+    }
+}
+
+/// A [`Term::Name`] on the name columns alone.
+fn name_range(first: &str, longer: bool, last: &str) -> Condition {
+    let last_range = contacts::last_name_key
+        .ge(last.to_string())
+        .and(contacts::last_name_key.lt(prefix_end(last)));
+    if longer {
+        Box::new(
+            contacts::first_name_key
+                .gt(first.to_string())
+                .and(contacts::first_name_key.lt(prefix_end(first)))
+                .and(last_range),
+        )
+    } else {
+        Box::new(
+            contacts::first_name_key
+                .eq(first.to_string())
+                .and(last_range),
+        )
     }
 }
 
@@ -730,14 +802,11 @@ fn narrowed(mut q: Boxed<'static>, f: &Filter) -> Boxed<'static> {
 }
 
 /// The search terms of a filter as one condition: any of them matches. Each names the
-/// project when given (so that its index can answer), or only its prefix range.
-fn any_term(project: Option<&str>, terms: &[(SearchOn, String)]) -> Option<Condition> {
+/// project when given (so that its index can answer), or only its columns.
+fn any_term(project: Option<&str>, terms: &[Term]) -> Option<Condition> {
     let mut any: Option<Condition> = None;
-    for (on, prefix) in terms {
-        let this = match project {
-            Some(project) => matches(project, *on, prefix),
-            None => prefix_range(*on, prefix),
-        };
+    for term in terms {
+        let this = term.condition(project);
         any = Some(match any {
             Some(earlier) => Box::new(earlier.or(this)),
             None => this,
@@ -905,7 +974,7 @@ pub fn list(
 struct SearchQuery<'a> {
     customer_id: Uuid,
     f: &'a Filter,
-    terms: &'a [(SearchOn, String)],
+    terms: &'a [Term],
     sort: SortBy,
     desc: bool,
     after: Option<(String, String)>,
@@ -949,7 +1018,8 @@ const BROAD_MATCHES_PER_ROW: i64 = 100;
 /// costs a rare name little, and a broad one far less than reading and sorting every
 /// match. A search with `@` or `.` is taken as specific (an email or its start, such as
 /// `anna.weber`, which matched 650 of a million) and is not counted: that count would
-/// read its matches twice. A count read for the same project and key within
+/// read its matches twice. So is a search of several words (a full name, `anna weber`,
+/// the same 650). A count read for the same project and key within
 /// [`crate::search_counts::TTL`] is taken from `counts` instead of read again.
 fn broad_window(
     conn: &mut DbConn,
@@ -967,7 +1037,7 @@ fn broad_window(
     if key.chars().count() <= BROAD_PREFIX_CHARS {
         return Ok(Some(window));
     }
-    if key.contains(['@', '.']) {
+    if key.contains(['@', '.']) || key.contains(char::is_whitespace) {
         return Ok(None);
     }
     let enough = want.saturating_mul(BROAD_MATCHES_PER_ROW);
@@ -979,7 +1049,7 @@ fn broad_window(
         terms: q
             .terms
             .iter()
-            .map(|(on, prefix)| matches(&project, *on, prefix))
+            .map(|term| term.condition(Some(&project)))
             .collect(),
         cap: enough,
     };
@@ -1001,7 +1071,7 @@ struct MatchCount {
 
 impl diesel::query_builder::QueryId for MatchCount {
     type QueryId = ();
-    // Cached by its SQL text, which depends only on the number of terms.
+    // Cached by its SQL text, which depends only on the number and kinds of terms.
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
@@ -1045,12 +1115,12 @@ fn search_page(conn: &mut DbConn, q: &SearchQuery<'_>) -> Result<Vec<Row>> {
     let by_rowid = matches!(conn, DbConn::Sqlite(_));
     let desc = q.desc;
     let mut branches: Vec<Box<dyn QueryFragment<MultiBackend>>> = Vec::new();
-    for (on, prefix) in q.terms {
+    for term in q.terms {
         // The tenant is checked on the rows read whole: a project has one tenant, and
         // leaving it out here lets the index alone answer.
         let b = narrowed(
             contacts::table
-                .filter(matches(&project, *on, prefix))
+                .filter(term.condition(Some(&project)))
                 .into_boxed(),
             q.f,
         );
@@ -1171,7 +1241,7 @@ enum PageSource {
 /// AS hits`, where naming the window `contacts` lets every filter and term be written as
 /// on the table.
 ///
-/// The SQL depends only on the number of terms and what they filter, so diesel keeps
+/// The SQL depends only on the number and kinds of terms and what they filter, so diesel keeps
 /// it prepared by its text.
 ///
 /// On SQLite the rows give each row's rowid too (every index entry holds it) and the
@@ -1427,5 +1497,55 @@ mod tests {
         }
         assert_eq!(sql(&tags), sql(&tags_as_array(&one)));
         assert!(sql(&tags).contains("unnest($2)"), "{}", sql(&tags));
+    }
+
+    /// The names a search of several words is tried as, in both orders and at every
+    /// split; none for one word, a phone number or more than [`NAME_WORDS`] words.
+    #[test]
+    fn a_search_of_several_words_is_also_a_full_name() {
+        fn names(search: &str) -> Vec<(String, bool, String)> {
+            search_terms(Some(search))
+                .into_iter()
+                .filter_map(|t| match t {
+                    Term::Name {
+                        first,
+                        longer,
+                        last,
+                    } => Some((first, longer, last)),
+                    Term::Prefix(..) => None,
+                })
+                .collect()
+        }
+        let n = |first: &str, longer, last: &str| (first.to_string(), longer, last.to_string());
+        assert_eq!(
+            names("  Anna   WEB "),
+            [
+                n("anna", false, "web"),
+                n("anna", true, "web"),
+                n("web", false, "anna"),
+                n("web", true, "anna"),
+            ]
+        );
+        // The whole search stays a prefix of the email and each name ("mary ann").
+        let terms = search_terms(Some("Anna WEB"));
+        for on in [SearchOn::Email, SearchOn::FirstName, SearchOn::LastName] {
+            assert!(
+                terms.contains(&Term::Prefix(on, "anna web".into())),
+                "{on:?}"
+            );
+        }
+        let three = names("mary ann smith");
+        assert_eq!(three.len(), 8);
+        assert!(three.contains(&n("mary ann", false, "smith")));
+        assert!(three.contains(&n("mary", false, "ann smith")));
+        assert!(three.contains(&n("smith", true, "mary ann")));
+        assert!(three.contains(&n("ann smith", false, "mary")));
+        assert_eq!(names("a b c d").len(), 12);
+        assert!(names("a b c d e").is_empty());
+        assert!(names("anna").is_empty());
+        let phone = search_terms(Some("+49 170 12"));
+        assert!(phone.contains(&Term::Prefix(SearchOn::Phone, "4917012".into())));
+        assert!(names("+49 170 12").is_empty());
+        assert!(search_terms(Some("   ")).is_empty());
     }
 }

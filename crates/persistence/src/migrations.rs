@@ -123,12 +123,19 @@ mod tests {
         assert!(c.batch_execute(STRAY).is_err(), "the triggers are back");
         c.run_pending_migrations(SQLITE).unwrap();
         assert_eq!(kept(&mut c), [2, 2, 1, 1]);
-        // The later migration 000010 (the list's index widened) goes down and up too.
+        // The later migrations 000011 (the last name in the first name's index) and
+        // 000010 (the list's index widened) go down and up too.
+        let name_index = "SELECT count(*) AS n FROM sqlite_master WHERE name = 'contacts_first_name_idx' AND sql LIKE '%first_name_key, last_name_key%'";
         let list_index = "SELECT count(*) AS n FROM sqlite_master WHERE name = 'contacts_created_idx' AND sql LIKE '%first_name_key%'";
+        assert_eq!(count(&mut c, name_index), 1);
+        assert_eq!(count(&mut c, list_index), 1);
+        c.revert_last_migration(SQLITE).unwrap();
+        assert_eq!(count(&mut c, name_index), 0);
         assert_eq!(count(&mut c, list_index), 1);
         c.revert_last_migration(SQLITE).unwrap();
         assert_eq!(count(&mut c, list_index), 0);
         c.run_pending_migrations(SQLITE).unwrap();
+        assert_eq!(count(&mut c, name_index), 1);
         assert_eq!(count(&mut c, list_index), 1);
         assert_eq!(kept(&mut c), [2, 2, 1, 1]);
         drop(c);
