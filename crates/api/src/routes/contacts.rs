@@ -391,6 +391,9 @@ pub async fn create_contact(
 #[into_params(parameter_in = Query)]
 pub struct ListContactsQuery {
     /// Prefix of the email, first or last name (any case), or of the phone digits.
+    /// Two to four words also find a full name, in either order: one word or more
+    /// start the first name and the rest the last (`anna web` and `weber anna` find
+    /// Anna Weber; `mary ann smith` finds Mary Ann Smith).
     pub search: Option<String>,
     /// `active`, `inactive` or `blocked`.
     pub status: Option<String>,
