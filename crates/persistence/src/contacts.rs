@@ -659,8 +659,9 @@ impl Term {
 /// phone's digits when the search looks like a phone number. A search of two to
 /// [`NAME_WORDS`] words is also a full name, in either order: `anna weber`, `weber
 /// anna` and `anna web` find Anna Weber; with more words, each split of them into a
-/// first and a last name is tried (`mary ann smith`: Mary Ann Smith and Mary Ann
-/// Smith-Jones, but also Mary Ann-Smith).
+/// first and a last name is tried (`mary ann smith`: the first name Mary Ann and a last
+/// name that starts with Smith, or the first name Mary and one that starts with Ann
+/// Smith).
 fn search_terms(search: Option<&str>) -> Vec<Term> {
     let Some(s) = search.map(search_key).filter(|s| !s.is_empty()) else {
         return Vec::new();
@@ -1241,8 +1242,8 @@ enum PageSource {
 /// AS hits`, where naming the window `contacts` lets every filter and term be written as
 /// on the table.
 ///
-/// The SQL depends only on the number and kinds of terms and what they filter, so diesel keeps
-/// it prepared by its text.
+/// The SQL depends only on the number and kinds of terms and what they filter, so
+/// diesel keeps it prepared by its text.
 ///
 /// On SQLite the rows give each row's rowid too (every index entry holds it) and the
 /// page is `contacts.rowid IN (…)`, ordered by columns 2 and 3 (key, id): each of the
