@@ -627,9 +627,8 @@ enum Term {
     /// A full name: the first name is `first` (with `longer`: starts with it and is
     /// longer) and the last name starts with `last`. The first name's index holds the
     /// last name after it (migration 000011), so the common case, a whole first name
-    /// and the start of the last, is one seek; the longer first names are found one by
-    /// one ([`LongerFirstNames`]), each then one seek too, instead of a scan of every
-    /// contact whose first name starts with `first`.
+    /// and the start of the last, is one seek; splitting off the longer first names
+    /// keeps it one, instead of a scan of every first name that starts with `first`.
     Name {
         first: String,
         longer: bool,
@@ -641,31 +640,13 @@ impl Term {
     /// The term as a condition on a contact, naming the project when given (so that
     /// its index can answer), or only on its columns (rows known to be the project's).
     fn condition(&self, project: Option<&str>) -> Condition {
-        let on_columns = match (self, project) {
-            (Term::Prefix(on, prefix), _) => prefix_range(*on, prefix),
-            (
-                Term::Name {
-                    first,
-                    longer: true,
-                    last,
-                },
-                Some(project),
-            ) => Box::new(
-                LongerFirstNames {
-                    project: project.to_string(),
-                    first: first.clone(),
-                    end: prefix_end(first),
-                }
-                .and(last_name_range(last)),
-            ),
-            (
-                Term::Name {
-                    first,
-                    longer,
-                    last,
-                },
-                _,
-            ) => name_range(first, *longer, last),
+        let on_columns = match self {
+            Term::Prefix(on, prefix) => prefix_range(*on, prefix),
+            Term::Name {
+                first,
+                longer,
+                last,
+            } => name_range(first, *longer, last),
         };
         match project {
             Some(project) => Box::new(contacts::project_id.eq(project.to_string()).and(on_columns)),
@@ -743,18 +724,11 @@ fn prefix_range(on: SearchOn, prefix: &str) -> Condition {
     }
 }
 
-/// The last names that start with `last`.
-fn last_name_range(last: &str) -> Condition {
-    Box::new(
-        contacts::last_name_key
-            .ge(last.to_string())
-            .and(contacts::last_name_key.lt(prefix_end(last))),
-    )
-}
-
-/// A [`Term::Name`] on the name columns alone: for the rows of a window, each tested.
+/// A [`Term::Name`] on the name columns alone.
 fn name_range(first: &str, longer: bool, last: &str) -> Condition {
-    let last_range = last_name_range(last);
+    let last_range = contacts::last_name_key
+        .ge(last.to_string())
+        .and(contacts::last_name_key.lt(prefix_end(last)));
     if longer {
         Box::new(
             contacts::first_name_key
@@ -768,73 +742,6 @@ fn name_range(first: &str, longer: bool, last: &str) -> Condition {
                 .eq(first.to_string())
                 .and(last_range),
         )
-    }
-}
-
-/// `contacts.first_name_key IN (<the project's first names that start with `first` and
-/// are longer>)`, for a [`Term::Name`] with `longer` read from the first name's index.
-///
-/// With the names' range as a plain condition, the index is read entry by entry over
-/// every contact whose first name extends `first`, each tested for its last name: a
-/// word that starts many first names cost that many entries (`ben` before the
-/// benchmark's 470,000 contacts named Bench: 60 ms on SQLite for one search). The
-/// distinct names are found instead by a loose scan, one seek per name, and each is
-/// then one seek with its last name, as a whole first name is:
-///
-/// `WITH RECURSIVE names (f) AS (SELECT (<the first name after ? in the range>) UNION
-/// ALL SELECT (<the first name after names.f in the range>) FROM names WHERE f IS NOT
-/// NULL) SELECT f FROM names WHERE f IS NOT NULL`, each step `SELECT first_name_key FROM
-/// contacts WHERE project_id = ? AND first_name_key > … AND first_name_key < ? ORDER BY
-/// first_name_key LIMIT 1`.
-struct LongerFirstNames {
-    project: String,
-    first: String,
-    end: String,
-}
-
-contacts_fragment!(LongerFirstNames, Bool);
-
-impl diesel::SelectableExpression<contacts::table> for LongerFirstNames {}
-
-impl LongerFirstNames {
-    /// `SELECT (SELECT first_name_key … > <after> … LIMIT 1)`: the project's next first
-    /// name in the range after `after`, or NULL.
-    fn next_name<'b>(
-        &'b self,
-        out: &mut diesel::query_builder::AstPass<'_, 'b, MultiBackend>,
-        after: Option<&'b String>,
-    ) -> QueryResult<()> {
-        out.push_sql(
-            "SELECT (SELECT \"n\".\"first_name_key\" FROM \"contacts\" AS \"n\" \
-             WHERE \"n\".\"project_id\" = ",
-        );
-        out.push_bind_param::<diesel::sql_types::Text, _>(&self.project)?;
-        out.push_sql(" AND \"n\".\"first_name_key\" > ");
-        match after {
-            Some(first) => out.push_bind_param::<diesel::sql_types::Text, _>(first)?,
-            None => out.push_sql("\"names\".\"f\""),
-        }
-        out.push_sql(" AND \"n\".\"first_name_key\" < ");
-        out.push_bind_param::<diesel::sql_types::Text, _>(&self.end)?;
-        out.push_sql(" ORDER BY \"n\".\"first_name_key\" LIMIT 1)");
-        Ok(())
-    }
-}
-
-impl QueryFragment<MultiBackend> for LongerFirstNames {
-    fn walk_ast<'b>(
-        &'b self,
-        mut out: diesel::query_builder::AstPass<'_, 'b, MultiBackend>,
-    ) -> QueryResult<()> {
-        out.push_sql("\"contacts\".\"first_name_key\" IN (WITH RECURSIVE \"names\" (\"f\") AS (");
-        self.next_name(&mut out, Some(&self.first))?;
-        out.push_sql(" UNION ALL ");
-        self.next_name(&mut out, None)?;
-        out.push_sql(
-            " FROM \"names\" WHERE \"names\".\"f\" IS NOT NULL) \
-             SELECT \"f\" FROM \"names\" WHERE \"f\" IS NOT NULL)",
-        );
-        Ok(())
     }
 }
 
