@@ -627,8 +627,10 @@ enum Term {
     /// A full name: the first name is `first` (with `longer`: starts with it and is
     /// longer) and the last name starts with `last`. The first name's index holds the
     /// last name after it (migration 000011), so the common case, a whole first name
-    /// and the start of the last, is one seek; splitting off the longer first names
-    /// keeps it one, instead of a scan of every first name that starts with `first`.
+    /// and the start of the last, is one seek, kept apart from the longer first names:
+    /// those are a range of the same index, read entry by entry, each tested for its
+    /// last name, so a word that starts the first names of many contacts costs that
+    /// many entries (BENCHMARKS.md, twenty-first session).
     Name {
         first: String,
         longer: bool,
