@@ -728,10 +728,10 @@ fn prefix_range(on: SearchOn, prefix: &str) -> Condition {
 
 /// A [`Term::Name`] on the name columns alone.
 fn name_range(first: &str, longer: bool, last: &str) -> Condition {
-    let last_range = contacts::last_name_key
-        .ge(last.to_string())
-        .and(contacts::last_name_key.lt(prefix_end(last)));
+    let last_range = prefix_range(SearchOn::LastName, last);
     if longer {
+        // Not `prefix_range`: its range starts at `first` itself, whose entries the
+        // seek of the other branch already reads.
         Box::new(
             contacts::first_name_key
                 .gt(first.to_string())
