@@ -61,6 +61,16 @@ impl<K: Eq + Hash, V: Clone> Expiring<K, V> {
     }
 }
 
+/// The instant `secs` seconds ago, to date an entry in a test instead of sleeping
+/// past its TTL. Monotonic time counts from boot: more than a few minutes have passed
+/// on any test machine.
+#[cfg(test)]
+pub(crate) fn ago(secs: u64) -> Instant {
+    Instant::now()
+        .checked_sub(Duration::from_secs(secs))
+        .expect("the machine has been up for longer than a test's TTL")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,12 +78,6 @@ mod tests {
     #[test]
     fn an_entry_holds_for_its_ttl_only() {
         let map = Expiring::new(Duration::from_secs(60), 10);
-        // Monotonic time since boot: more than a minute has passed on any test machine.
-        let ago = |secs| {
-            Instant::now()
-                .checked_sub(Duration::from_secs(secs))
-                .unwrap()
-        };
         assert_eq!(map.get("a"), None);
         map.put("a", 1);
         map.put_read_at("b", 2, ago(55));

@@ -63,6 +63,7 @@ impl SearchCounts {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::expiring::ago;
 
     #[test]
     fn a_count_answers_what_it_read_and_nothing_more() {
@@ -91,12 +92,6 @@ mod tests {
     fn a_count_is_forgotten_after_its_ttl() {
         let counts = SearchCounts::default();
         let p = Uuid::now_v7();
-        // Monotonic time since boot: more than a minute has passed on any test machine.
-        let ago = |secs| {
-            Instant::now()
-                .checked_sub(Duration::from_secs(secs))
-                .unwrap()
-        };
         let (fresh, stale) = (ago(TTL.as_secs() - 5), ago(TTL.as_secs() + 1));
         counts.put_read_at(p, "anna", 2_100, 2_100, fresh);
         counts.put_read_at(p, "rhea", 3, 2_100, stale);
