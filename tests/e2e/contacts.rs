@@ -1002,6 +1002,9 @@ async fn a_search_of_several_words_finds_a_full_name() {
         ("search=mary%20ann", pick(&[7, 6])),
         ("search=smith%20mary%20ann", pick(&[6])),
         ("search=anna%20weber%20x", vec![]),
+        // A tab separates words too; six words are answered (as the whole text only).
+        ("search=anna%09weber", pick(&[8, 3, 2, 0])),
+        ("search=anna%20weber%20a%20b%20c%20d", vec![]),
         // Three characters: the list's window answers, with the same rule.
         ("search=a%20w", pick(&[8, 3, 2, 1, 0])),
         ("search=w%20a", pick(&[8, 3, 2, 1, 0])),
