@@ -968,6 +968,13 @@ async fn a_search_of_several_words_finds_a_full_name() {
             json!({"first_name": "Anna", "last_name": "Weber", "email": "anna@other.com"}),
         )
         .await;
+    // A longer first name in another tenant's project: never among ours.
+    other
+        .create(
+            &app,
+            json!({"first_name": "Annika", "last_name": "Weber", "email": "annika@other.com"}),
+        )
+        .await;
     let people = [
         ("Anna", "Weber"),        // 0
         ("Anna", "Webster"),      // 1: "anna web" only
@@ -979,6 +986,7 @@ async fn a_search_of_several_words_finds_a_full_name() {
         ("Mary", "Ann Smithers"), // 7: two last names
         ("Anna", "Weber"),        // 8: inactive
         ("Hanna", "Weber"),       // 9: a word inside a name is not its start
+        ("Annette", "Weber"),     // 10: deleted
     ];
     let mut id = Vec::new();
     for (i, (first, last)) in people.iter().enumerate() {
@@ -989,6 +997,9 @@ async fn a_search_of_several_words_finds_a_full_name() {
         }
         id.push(s(&t.create(&app, body).await["id"]));
     }
+    let url = t.url(&format!("contacts/{}", id[10]));
+    let res = t.call(&app, Method::DELETE, &url, None).await;
+    assert_eq!(res.status, 204, "{}", res.text);
     let pick = |i: &[usize]| i.iter().map(|&i| id[i].clone()).collect::<Vec<_>>();
 
     for (q, expected) in [
@@ -1035,9 +1046,18 @@ async fn a_search_of_several_words_finds_a_full_name() {
     assert_eq!(res.body["total"], 5);
     assert_eq!(ids(&res), pick(&[2, 1]));
 
+    // A deleted contact is found only when asked for.
+    let res = t
+        .list(&app, "search=ann%20weber&include_deleted=true")
+        .await;
+    assert_eq!(ids(&res), pick(&[10, 8, 3, 2, 0]), "{}", res.text);
+
     // The other tenant finds only its own.
     let res = other.list(&app, "search=anna%20weber").await;
     assert_eq!(ids(&res).len(), 1, "{}", res.text);
+    assert!(!ids(&res).iter().any(|i| id.contains(i)));
+    let res = other.list(&app, "search=ann%20weber").await;
+    assert_eq!(ids(&res).len(), 2, "{}", res.text);
     assert!(!ids(&res).iter().any(|i| id.contains(i)));
 }
 

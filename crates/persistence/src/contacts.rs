@@ -628,9 +628,9 @@ enum Term {
     /// longer) and the last name starts with `last`. The first name's index holds the
     /// last name after it (migration 000011), so the common case, a whole first name
     /// and the start of the last, is one seek, kept apart from the longer first names:
-    /// those are a range of the same index, read entry by entry, each tested for its
-    /// last name, so a word that starts the first names of many contacts costs that
-    /// many entries (BENCHMARKS.md, twenty-first session).
+    /// those are found one by one in the same index ([`LongerFirstNames`]), each then
+    /// one seek with its last name, so a word that starts the first names of many
+    /// contacts costs a seek per distinct name, not one entry per contact.
     Name {
         first: String,
         longer: bool,
@@ -642,18 +642,36 @@ impl Term {
     /// The term as a condition on a contact, naming the project when given (so that
     /// its index can answer), or only on its columns (rows known to be the project's).
     fn condition(&self, project: Option<&str>) -> Condition {
-        let on_columns = match self {
-            Term::Prefix(on, prefix) => prefix_range(*on, prefix),
-            Term::Name {
-                first,
-                longer,
-                last,
-            } => name_range(first, *longer, last),
+        let on_columns = match (self, project) {
+            (Term::Prefix(on, prefix), _) => prefix_range(*on, prefix),
+            (Term::Name { first, last, .. }, Some(project)) if self.is_loose() => Box::new(
+                LongerFirstNames {
+                    project: project.to_string(),
+                    first: first.clone(),
+                    end: prefix_end(first),
+                }
+                .and(prefix_range(SearchOn::LastName, last)),
+            ),
+            (
+                Term::Name {
+                    first,
+                    longer,
+                    last,
+                },
+                _,
+            ) => name_range(first, *longer, last),
         };
         match project {
             Some(project) => Box::new(contacts::project_id.eq(project.to_string()).and(on_columns)),
             None => on_columns,
         }
+    }
+
+    /// Whether the term, read from its index, finds its first names by a loose scan
+    /// ([`LongerFirstNames`]); its branch of a search is then fenced off from the
+    /// list's order (see [`Fenced`]).
+    fn is_loose(&self) -> bool {
+        matches!(self, Term::Name { longer: true, .. })
     }
 }
 
@@ -747,6 +765,78 @@ fn name_range(first: &str, longer: bool, last: &str) -> Condition {
     }
 }
 
+/// `contacts.first_name_key IN (<the project's first names that start with `first` and
+/// are longer>)`, for a [`Term::Name`] with `longer` read from the first name's index.
+///
+/// With the names' range as a plain condition, the index is read entry by entry over
+/// every contact whose first name extends `first`, each tested for its last name: a
+/// word that starts many first names costs that many entries (`ben moeller` after the
+/// benchmark's 470,000 contacts named Bench: 211 ms on SQLite for one search). The
+/// distinct names are found instead by a loose scan, one seek per name, and each is
+/// then one seek with its last name, as a whole first name is:
+///
+/// `WITH RECURSIVE names (f) AS (SELECT (<the first name after ? in the range>) UNION
+/// ALL SELECT (<the first name after names.f in the range>) FROM names WHERE f IS NOT
+/// NULL) SELECT f FROM names WHERE f IS NOT NULL`, each step `SELECT first_name_key FROM
+/// contacts WHERE project_id = ? AND first_name_key > … AND first_name_key < ? ORDER BY
+/// first_name_key LIMIT 1`.
+///
+/// A planner that takes the project for small may prefer to walk the project's list in
+/// order and test each contact against the names (SQLite does, on the sampled
+/// statistics the server keeps: 0.5-1 s a search at 1,000,000 contacts); a search reads
+/// such a term through [`Fenced`], which gives it no order to walk.
+struct LongerFirstNames {
+    project: String,
+    first: String,
+    end: String,
+}
+
+contacts_fragment!(LongerFirstNames, Bool);
+
+impl diesel::SelectableExpression<contacts::table> for LongerFirstNames {}
+
+impl LongerFirstNames {
+    /// `SELECT (SELECT first_name_key … > <after> … LIMIT 1)`: the project's next first
+    /// name in the range after `after` (the recursion's last name when `None`), or NULL.
+    fn next_name<'b>(
+        &'b self,
+        out: &mut diesel::query_builder::AstPass<'_, 'b, MultiBackend>,
+        after: Option<&'b String>,
+    ) -> QueryResult<()> {
+        out.push_sql(
+            "SELECT (SELECT \"n\".\"first_name_key\" FROM \"contacts\" AS \"n\" \
+             WHERE \"n\".\"project_id\" = ",
+        );
+        out.push_bind_param::<diesel::sql_types::Text, _>(&self.project)?;
+        out.push_sql(" AND \"n\".\"first_name_key\" > ");
+        match after {
+            Some(first) => out.push_bind_param::<diesel::sql_types::Text, _>(first)?,
+            None => out.push_sql("\"names\".\"f\""),
+        }
+        out.push_sql(" AND \"n\".\"first_name_key\" < ");
+        out.push_bind_param::<diesel::sql_types::Text, _>(&self.end)?;
+        out.push_sql(" ORDER BY \"n\".\"first_name_key\" LIMIT 1)");
+        Ok(())
+    }
+}
+
+impl QueryFragment<MultiBackend> for LongerFirstNames {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, MultiBackend>,
+    ) -> QueryResult<()> {
+        out.push_sql("\"contacts\".\"first_name_key\" IN (WITH RECURSIVE \"names\" (\"f\") AS (");
+        self.next_name(&mut out, Some(&self.first))?;
+        out.push_sql(" UNION ALL ");
+        self.next_name(&mut out, None)?;
+        out.push_sql(
+            " FROM \"names\" WHERE \"names\".\"f\" IS NOT NULL) \
+             SELECT \"f\" FROM \"names\" WHERE \"f\" IS NOT NULL)",
+        );
+        Ok(())
+    }
+}
+
 /// Every filter of `f` but the search, each a condition on a contact.
 fn narrowing(f: &Filter) -> Vec<Condition> {
     let project = f.project_id.to_string();
@@ -831,8 +921,9 @@ fn filtered(customer_id: Uuid, f: &Filter) -> Boxed<'static> {
     narrowed(q, f)
 }
 
-/// Orders by (column, id) and starts after the cursor, in either direction.
-macro_rules! keyset {
+/// Starts after the cursor in (column, id) order, in either direction, without
+/// ordering.
+macro_rules! after_cursor {
     ($q:expr, $col:expr, $after:expr, $desc:expr) => {{
         let mut q = $q;
         if let Some((key, id)) = $after {
@@ -847,6 +938,14 @@ macro_rules! keyset {
                     .filter($col.gt(key).or(contacts::id.gt(id)))
             };
         }
+        q
+    }};
+}
+
+/// Orders by (column, id) and starts after the cursor, in either direction.
+macro_rules! keyset {
+    ($q:expr, $col:expr, $after:expr, $desc:expr) => {{
+        let q = after_cursor!($q, $col, $after, $desc);
         if $desc {
             q.order(($col.desc(), contacts::id.desc()))
         } else {
@@ -1113,9 +1212,18 @@ impl QueryFragment<MultiBackend> for MatchCount {
 /// most of a search's time. One statement rather than one per term and one for the
 /// page: on PostgreSQL each statement is a round trip and its own execution.
 fn search_page(conn: &mut DbConn, q: &SearchQuery<'_>) -> Result<Vec<Row>> {
+    let branches = term_branches(q, matches!(conn, DbConn::Sqlite(_)))?;
+    rows_of_page(conn, q, PageSource::Terms(branches))
+}
+
+/// Each search term's first `q.want()` rows in list order, from its column's index,
+/// keyed by rowid on SQLite (`by_rowid`): the branches of [`search_page`]'s union.
+fn term_branches(
+    q: &SearchQuery<'_>,
+    by_rowid: bool,
+) -> Result<Vec<Box<dyn QueryFragment<MultiBackend>>>> {
     let project = q.f.project_id.to_string();
     let want = q.want();
-    let by_rowid = matches!(conn, DbConn::Sqlite(_));
     let desc = q.desc;
     let mut branches: Vec<Box<dyn QueryFragment<MultiBackend>>> = Vec::new();
     for term in q.terms {
@@ -1127,20 +1235,37 @@ fn search_page(conn: &mut DbConn, q: &SearchQuery<'_>) -> Result<Vec<Row>> {
                 .into_boxed(),
             q.f,
         );
+        let loose = term.is_loose();
         macro_rules! first_keys {
             ($col:expr, $after:expr) => {{
-                let b = keyset!(b, $col, $after, desc).limit(want);
-                if by_rowid {
-                    Box::new(b.select((RowId, $col, contacts::id)))
-                        as Box<dyn QueryFragment<MultiBackend>>
+                if loose {
+                    let b = after_cursor!(b, $col, $after, desc);
+                    let matches = if by_rowid {
+                        Box::new(b.select((RowId, $col, contacts::id)))
+                            as Box<dyn QueryFragment<MultiBackend>>
+                    } else {
+                        Box::new(b.select((contacts::id, $col)))
+                    };
+                    Box::new(Fenced {
+                        matches,
+                        by_rowid,
+                        desc,
+                        limit: want,
+                    }) as Box<dyn QueryFragment<MultiBackend>>
                 } else {
-                    Box::new(b.select((contacts::id, $col)))
+                    let b = keyset!(b, $col, $after, desc).limit(want);
+                    if by_rowid {
+                        Box::new(b.select((RowId, $col, contacts::id)))
+                            as Box<dyn QueryFragment<MultiBackend>>
+                    } else {
+                        Box::new(b.select((contacts::id, $col)))
+                    }
                 }
             }};
         }
         branches.push(with_sort!(q.sort, q.after.clone(), first_keys));
     }
-    rows_of_page(conn, q, PageSource::Terms(branches))
+    Ok(branches)
 }
 
 /// Rows `offset .. offset + limit + 1` of a search among the first `window` rows of the
@@ -1282,15 +1407,7 @@ impl QueryFragment<MultiBackend> for SearchPage {
                     branch.walk_ast(out.reborrow())?;
                     out.push_sql(&format!(") AS t{i}"));
                 }
-                // By position: the columns are (id, sort value) in every term, or
-                // (rowid, sort value, id); ties go by id either way, as the terms' own
-                // order and the cursor.
-                out.push_sql(match (self.by_rowid, self.desc) {
-                    (false, true) => " ORDER BY 2 DESC, 1 DESC",
-                    (false, false) => " ORDER BY 2, 1",
-                    (true, true) => " ORDER BY 2 DESC, 3 DESC",
-                    (true, false) => " ORDER BY 2, 3",
-                });
+                out.push_sql(by_position(self.by_rowid, self.desc));
             }
             PageSource::Window {
                 rows,
@@ -1327,6 +1444,52 @@ impl QueryFragment<MultiBackend> for SearchPage {
             PageSource::Terms(_) => ") AS page)",
             PageSource::Window { .. } => ") AS hits)",
         });
+        Ok(())
+    }
+}
+
+/// ` ORDER BY` of a search's branches and of their union, by position: the columns are
+/// (id, sort value) in every branch, or (rowid, sort value, id); ties go by id either
+/// way, as the branches' own order and the cursor.
+fn by_position(by_rowid: bool, desc: bool) -> &'static str {
+    match (by_rowid, desc) {
+        (false, true) => " ORDER BY 2 DESC, 1 DESC",
+        (false, false) => " ORDER BY 2, 1",
+        (true, true) => " ORDER BY 2 DESC, 3 DESC",
+        (true, false) => " ORDER BY 2, 3",
+    }
+}
+
+/// A search's branch whose first rows in list order are taken from its matches once
+/// they are all found, not by walking the list:
+///
+/// `WITH matches AS MATERIALIZED (<the branch, no order, no limit>) SELECT * FROM
+/// matches ORDER BY <sort value, id> LIMIT ?`
+///
+/// For a term whose matches are few but whose estimate may not say so
+/// ([`LongerFirstNames`]): given the order and the limit, a planner that takes the
+/// project for small may read the project's list in order and test every contact, and
+/// would flatten a plain subquery into the same. A materialized common table expression
+/// is planned on its own on both backends (SQLite 3.35, PostgreSQL 12), with only its
+/// conditions to choose an index by.
+struct Fenced {
+    matches: Box<dyn QueryFragment<MultiBackend>>,
+    by_rowid: bool,
+    desc: bool,
+    limit: i64,
+}
+
+impl QueryFragment<MultiBackend> for Fenced {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, MultiBackend>,
+    ) -> QueryResult<()> {
+        out.push_sql("WITH \"matches\" AS MATERIALIZED (");
+        self.matches.walk_ast(out.reborrow())?;
+        out.push_sql(") SELECT * FROM \"matches\"");
+        out.push_sql(by_position(self.by_rowid, self.desc));
+        out.push_sql(" LIMIT ");
+        out.push_bind_param::<diesel::sql_types::BigInt, _>(&self.limit)?;
         Ok(())
     }
 }
@@ -1500,6 +1663,154 @@ mod tests {
         }
         assert_eq!(sql(&tags), sql(&tags_as_array(&one)));
         assert!(sql(&tags).contains("unnest($2)"), "{}", sql(&tags));
+    }
+
+    /// `EXPLAIN QUERY PLAN <q>` on SQLite: one row per step, its text last.
+    struct Explain<Q>(Q);
+
+    impl<Q> diesel::query_builder::QueryId for Explain<Q> {
+        type QueryId = ();
+        const HAS_STATIC_QUERY_ID: bool = false;
+    }
+
+    impl<Q> diesel::query_builder::Query for Explain<Q> {
+        type SqlType = (
+            diesel::sql_types::Integer,
+            diesel::sql_types::Integer,
+            diesel::sql_types::Integer,
+            diesel::sql_types::Text,
+        );
+    }
+
+    impl<Q, C> RunQueryDsl<C> for Explain<Q> {}
+
+    impl<Q: QueryFragment<MultiBackend>> QueryFragment<MultiBackend> for Explain<Q> {
+        fn walk_ast<'b>(
+            &'b self,
+            mut out: diesel::query_builder::AstPass<'_, 'b, MultiBackend>,
+        ) -> QueryResult<()> {
+            out.push_sql("EXPLAIN QUERY PLAN ");
+            self.0.walk_ast(out.reborrow())
+        }
+    }
+
+    /// A full name whose first word starts the first names of many contacts finds the
+    /// longer first names one seek each, on the statistics the server gathers
+    /// (`refresh_statistics`: sampled, they take a project for about a thousand
+    /// contacts whatever its size), and the search does not walk the project's list
+    /// instead: unfenced, SQLite planned that walk, 0.5-1 s a search at 1,000,000
+    /// contacts (BENCHMARKS.md, twenty-first session).
+    #[test]
+    fn a_full_names_longer_first_names_are_sought_not_walked() {
+        use diesel::connection::SimpleConnection;
+        let dir = std::env::temp_dir().join(format!("clientele-loose-{}", Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = crate::conn::DatabaseUrl::parse(dir.join("s.db").to_str().unwrap()).unwrap();
+        let mut conn = url.connect(5_000).unwrap();
+        crate::migrations::run(&mut conn).unwrap();
+        let (customer, project, other) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let t = "'2026-12-05 00:00:00'";
+        conn.batch_execute(&format!(
+            "INSERT INTO customers (id, name, email, status, created_at, updated_at, status_changed_at)
+                 VALUES ('{customer}', 'A', 'a@x.com', 'active', {t}, {t}, {t});
+             INSERT INTO billing_accounts (id, customer_id, name, billing_email, currency, billing_cycle, status, created_at, updated_at)
+                 VALUES ('b1', '{customer}', 'A', 'a@x.com', 'EUR', 'monthly', 'active', {t}, {t});
+             INSERT INTO projects (id, customer_id, billing_account_id, slug, name, status, created_at, updated_at)
+                 VALUES ('{project}', '{customer}', 'b1', 'main', 'Main', 'active', {t}, {t}),
+                        ('{other}', '{customer}', 'b1', 'other', 'Other', 'active', {t}, {t});"
+        ))
+        .unwrap();
+        let person = |project: Uuid, first: &str, last: &str, i: usize| {
+            let input = ContactInput {
+                first_name: Some(first.into()),
+                last_name: Some(last.into()),
+                email: Some(format!("{i}@x.com")),
+                ..ContactInput::default()
+            };
+            Contact::create(project, input, clientele_domain::time::now()).unwrap()
+        };
+        // Many contacts named Bench, as the benchmark's creates leave, and a few more.
+        let mut all: Vec<Contact> = (0..4_000)
+            .map(|i| person(project, "Bench", &format!("Writer {i}"), i))
+            .collect();
+        let found = [
+            ("Ben", "Moeller"),
+            ("Bench", "Moeller"),
+            ("Benjamin", "Möller-Lang"),
+            ("Benedikt", "Moellers"),
+        ];
+        for (i, (first, last)) in found.iter().enumerate() {
+            all.push(person(project, first, last, 10_000 + i));
+        }
+        all.push(person(project, "Bernd", "Moeller", 20_000));
+        let elsewhere = person(other, "Benno", "Moeller", 30_000);
+        crate::db::transaction(&mut conn, |c| {
+            insert_many(c, customer, &all)?;
+            insert_many(c, customer, std::slice::from_ref(&elsewhere))
+        })
+        .unwrap();
+        crate::db::refresh_statistics(&mut conn).unwrap();
+
+        let f = Filter {
+            project_id: project,
+            search: Some("ben moeller".into()),
+            ..Filter::default()
+        };
+        let counts = SearchCounts::default();
+        let (page, next) = list(
+            &mut conn,
+            &counts,
+            customer,
+            &f,
+            SortBy::CreatedAt,
+            SortOrder::Desc,
+            Page::Keyset(None),
+            20,
+        )
+        .unwrap();
+        let names: Vec<_> = page
+            .iter()
+            .map(|c| c.first_name.clone().unwrap_or_default())
+            .collect();
+        // Newest first; Möller-Lang's key is "möller-lang", not a "moeller" prefix.
+        assert_eq!(names, ["Benedikt", "Bench", "Ben"]);
+        assert!(next.is_none());
+
+        let terms = search_terms(f.search.as_deref());
+        assert!(terms.iter().any(Term::is_loose));
+        let q = SearchQuery {
+            customer_id: customer,
+            f: &f,
+            terms: &terms,
+            sort: SortBy::CreatedAt,
+            desc: true,
+            after: None,
+            offset: 0,
+            limit: 20,
+        };
+        let page = SearchPage {
+            source: PageSource::Terms(term_branches(&q, true).unwrap()),
+            by_rowid: true,
+            desc: true,
+            offset: 0,
+            limit: 21,
+        };
+        let plan: Vec<(i32, i32, i32, String)> =
+            Explain(contacts::table.filter(page).select(contacts::id))
+                .load(&mut conn)
+                .unwrap();
+        let steps: Vec<&str> = plan.iter().map(|(.., step)| step.as_str()).collect();
+        assert!(
+            !steps.iter().any(|s| s.contains("contacts_created_idx")),
+            "{steps:#?}"
+        );
+        assert!(
+            steps.iter().any(|s| s.contains("contacts_first_name_idx")
+                && s.contains("first_name_key=?")),
+            "{steps:#?}"
+        );
+        drop(conn);
+        std::fs::remove_dir_all(dir).ok();
     }
 
     /// The names a search of several words is tried as, in both orders and at every
