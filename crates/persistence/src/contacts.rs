@@ -1805,8 +1805,9 @@ mod tests {
             "{steps:#?}"
         );
         assert!(
-            steps.iter().any(|s| s.contains("contacts_first_name_idx")
-                && s.contains("first_name_key=?")),
+            steps
+                .iter()
+                .any(|s| s.contains("contacts_first_name_idx") && s.contains("first_name_key=?")),
             "{steps:#?}"
         );
         drop(conn);
