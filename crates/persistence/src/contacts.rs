@@ -642,36 +642,18 @@ impl Term {
     /// The term as a condition on a contact, naming the project when given (so that
     /// its index can answer), or only on its columns (rows known to be the project's).
     fn condition(&self, project: Option<&str>) -> Condition {
-        let on_columns = match (self, project) {
-            (Term::Prefix(on, prefix), _) => prefix_range(*on, prefix),
-            (Term::Name { first, last, .. }, Some(project)) if self.is_loose() => Box::new(
-                LongerFirstNames {
-                    project: project.to_string(),
-                    first: first.clone(),
-                    end: prefix_end(first),
-                }
-                .and(prefix_range(SearchOn::LastName, last)),
-            ),
-            (
-                Term::Name {
-                    first,
-                    longer,
-                    last,
-                },
-                _,
-            ) => name_range(first, *longer, last),
+        let on_columns = match self {
+            Term::Prefix(on, prefix) => prefix_range(*on, prefix),
+            Term::Name {
+                first,
+                longer,
+                last,
+            } => name_range(first, *longer, last),
         };
         match project {
             Some(project) => Box::new(contacts::project_id.eq(project.to_string()).and(on_columns)),
             None => on_columns,
         }
-    }
-
-    /// Whether the term, read from its index, finds its first names by a loose scan
-    /// ([`LongerFirstNames`]); its branch of a search is then fenced off from the
-    /// list's order (see [`Fenced`]).
-    fn is_loose(&self) -> bool {
-        matches!(self, Term::Name { longer: true, .. })
     }
 }
 
@@ -765,35 +747,34 @@ fn name_range(first: &str, longer: bool, last: &str) -> Condition {
     }
 }
 
-/// `contacts.first_name_key IN (<the project's first names that start with `first` and
-/// are longer>)`, for a [`Term::Name`] with `longer` read from the first name's index.
+/// Distinct first names a loose scan seeks at most before it reads the rest of the
+/// range entry by entry: a seek per name costs about fourteen entries' reading (3.5 µs
+/// against 0.24 µs on SQLite, BENCHMARKS.md, twenty-second session), so a range of many
+/// names of a few contacts each is read faster whole.
+const LOOSE_NAMES: usize = 100;
+
+/// `"names" ("f", "d") AS (…)`: the project's first [`LOOSE_NAMES`] distinct first names
+/// that start with `first` and are longer, in order, each with its rank `d`, for a
+/// [`Term::Name`] with `longer` ([`Fenced`]).
 ///
 /// With the names' range as a plain condition, the index is read entry by entry over
 /// every contact whose first name extends `first`, each tested for its last name: a
-/// word that starts many first names costs that many entries (`ben moeller` after the
-/// benchmark's 470,000 contacts named Bench: 211 ms on SQLite for one search). The
-/// distinct names are found instead by a loose scan, one seek per name, and each is
-/// then one seek with its last name, as a whole first name is:
+/// word that starts many contacts' first names costs that many entries (`ben moeller`
+/// after the benchmark's 470,000 contacts named Bench: 211 ms on SQLite for one
+/// search). The distinct names are found instead by a loose scan, one seek per name,
+/// and each is then one seek with its last name, as a whole first name is:
 ///
-/// `WITH RECURSIVE names (f) AS (SELECT (<the first name after ? in the range>) UNION
-/// ALL SELECT (<the first name after names.f in the range>) FROM names WHERE f IS NOT
-/// NULL) SELECT f FROM names WHERE f IS NOT NULL`, each step `SELECT first_name_key FROM
-/// contacts WHERE project_id = ? AND first_name_key > … AND first_name_key < ? ORDER BY
-/// first_name_key LIMIT 1`.
-///
-/// A planner that takes the project for small may prefer to walk the project's list in
-/// order and test each contact against the names (SQLite does, on the sampled
-/// statistics the server keeps: 0.5-1 s a search at 1,000,000 contacts); a search reads
-/// such a term through [`Fenced`], which gives it no order to walk.
+/// `WITH RECURSIVE names (f, d) AS (SELECT (<the first name after ? in the range>), 1
+/// UNION ALL SELECT (<the first name after names.f in the range>), d + 1 FROM names
+/// WHERE f IS NOT NULL AND d < 100)`, each step `SELECT first_name_key FROM contacts
+/// WHERE project_id = ? AND first_name_key > … AND first_name_key < ? ORDER BY
+/// first_name_key LIMIT 1`. Names after the hundredth are read as a range
+/// ([`AfterNamed`]).
 struct LongerFirstNames {
     project: String,
     first: String,
     end: String,
 }
-
-contacts_fragment!(LongerFirstNames, Bool);
-
-impl diesel::SelectableExpression<contacts::table> for LongerFirstNames {}
 
 impl LongerFirstNames {
     /// `SELECT (SELECT first_name_key … > <after> … LIMIT 1)`: the project's next first
@@ -825,14 +806,61 @@ impl QueryFragment<MultiBackend> for LongerFirstNames {
         &'b self,
         mut out: diesel::query_builder::AstPass<'_, 'b, MultiBackend>,
     ) -> QueryResult<()> {
-        out.push_sql("\"contacts\".\"first_name_key\" IN (WITH RECURSIVE \"names\" (\"f\") AS (");
+        out.push_sql("\"names\" (\"f\", \"d\") AS (");
         self.next_name(&mut out, Some(&self.first))?;
-        out.push_sql(" UNION ALL ");
+        out.push_sql(", 1 UNION ALL ");
         self.next_name(&mut out, None)?;
+        out.push_sql(&format!(
+            ", \"names\".\"d\" + 1 FROM \"names\" \
+             WHERE \"names\".\"f\" IS NOT NULL AND \"names\".\"d\" < {LOOSE_NAMES})"
+        ));
+        Ok(())
+    }
+}
+
+/// `contacts.first_name_key IN (SELECT f FROM names …)`: a first name the loose scan
+/// found ([`LongerFirstNames`]).
+struct NamedFirst;
+
+contacts_fragment!(NamedFirst, Bool);
+
+impl diesel::SelectableExpression<contacts::table> for NamedFirst {}
+
+impl QueryFragment<MultiBackend> for NamedFirst {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, MultiBackend>,
+    ) -> QueryResult<()> {
         out.push_sql(
-            " FROM \"names\" WHERE \"names\".\"f\" IS NOT NULL) \
-             SELECT \"f\" FROM \"names\" WHERE \"f\" IS NOT NULL)",
+            "\"contacts\".\"first_name_key\" IN \
+             (SELECT \"f\" FROM \"names\" WHERE \"f\" IS NOT NULL)",
         );
+        Ok(())
+    }
+}
+
+/// `contacts.first_name_key > (<the loose scan's last name, when it stopped at its
+/// bound>) AND contacts.first_name_key < ?`: the rest of the range, read entry by entry.
+/// Empty (a comparison with NULL) when the scan found every name.
+struct AfterNamed {
+    end: String,
+}
+
+contacts_fragment!(AfterNamed, Bool);
+
+impl diesel::SelectableExpression<contacts::table> for AfterNamed {}
+
+impl QueryFragment<MultiBackend> for AfterNamed {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, MultiBackend>,
+    ) -> QueryResult<()> {
+        out.push_sql(&format!(
+            "\"contacts\".\"first_name_key\" > \
+             (SELECT \"f\" FROM \"names\" WHERE \"d\" = {LOOSE_NAMES}) \
+             AND \"contacts\".\"first_name_key\" < "
+        ));
+        out.push_bind_param::<diesel::sql_types::Text, _>(&self.end)?;
         Ok(())
     }
 }
@@ -1229,37 +1257,78 @@ fn term_branches(
     for term in q.terms {
         // The tenant is checked on the rows read whole: a project has one tenant, and
         // leaving it out here lets the index alone answer.
+        if let Term::Name {
+            first,
+            longer: true,
+            last,
+        } = term
+        {
+            let part = |first_names: Condition| {
+                narrowed(
+                    contacts::table
+                        .filter(contacts::project_id.eq(project.clone()))
+                        .filter(first_names)
+                        .filter(prefix_range(SearchOn::LastName, last))
+                        .into_boxed(),
+                    q.f,
+                )
+            };
+            let (named, after_named) = (
+                part(Box::new(NamedFirst)),
+                part(Box::new(AfterNamed {
+                    end: prefix_end(first),
+                })),
+            );
+            macro_rules! fenced {
+                ($col:expr, $after:expr) => {{
+                    let named = after_cursor!(named, $col, $after, desc);
+                    let after_named = after_cursor!(after_named, $col, $after, desc);
+                    let (named, after_named) = if by_rowid {
+                        (
+                            Box::new(named.select((RowId, $col, contacts::id)))
+                                as Box<dyn QueryFragment<MultiBackend>>,
+                            Box::new(after_named.select((RowId, $col, contacts::id)))
+                                as Box<dyn QueryFragment<MultiBackend>>,
+                        )
+                    } else {
+                        (
+                            Box::new(named.select((contacts::id, $col)))
+                                as Box<dyn QueryFragment<MultiBackend>>,
+                            Box::new(after_named.select((contacts::id, $col)))
+                                as Box<dyn QueryFragment<MultiBackend>>,
+                        )
+                    };
+                    Box::new(Fenced {
+                        names: LongerFirstNames {
+                            project: project.clone(),
+                            first: first.clone(),
+                            end: prefix_end(first),
+                        },
+                        named,
+                        after_named,
+                        by_rowid,
+                        desc,
+                        limit: want,
+                    }) as Box<dyn QueryFragment<MultiBackend>>
+                }};
+            }
+            branches.push(with_sort!(q.sort, q.after.clone(), fenced));
+            continue;
+        }
         let b = narrowed(
             contacts::table
                 .filter(term.condition(Some(&project)))
                 .into_boxed(),
             q.f,
         );
-        let loose = term.is_loose();
         macro_rules! first_keys {
             ($col:expr, $after:expr) => {{
-                if loose {
-                    let b = after_cursor!(b, $col, $after, desc);
-                    let matches = if by_rowid {
-                        Box::new(b.select((RowId, $col, contacts::id)))
-                            as Box<dyn QueryFragment<MultiBackend>>
-                    } else {
-                        Box::new(b.select((contacts::id, $col)))
-                    };
-                    Box::new(Fenced {
-                        matches,
-                        by_rowid,
-                        desc,
-                        limit: want,
-                    }) as Box<dyn QueryFragment<MultiBackend>>
+                let b = keyset!(b, $col, $after, desc).limit(want);
+                if by_rowid {
+                    Box::new(b.select((RowId, $col, contacts::id)))
+                        as Box<dyn QueryFragment<MultiBackend>>
                 } else {
-                    let b = keyset!(b, $col, $after, desc).limit(want);
-                    if by_rowid {
-                        Box::new(b.select((RowId, $col, contacts::id)))
-                            as Box<dyn QueryFragment<MultiBackend>>
-                    } else {
-                        Box::new(b.select((contacts::id, $col)))
-                    }
+                    Box::new(b.select((contacts::id, $col)))
                 }
             }};
         }
@@ -1460,20 +1529,26 @@ fn by_position(by_rowid: bool, desc: bool) -> &'static str {
     }
 }
 
-/// A search's branch whose first rows in list order are taken from its matches once
-/// they are all found, not by walking the list:
+/// The branch of a search for a full name's longer first names ([`Term::Name`] with
+/// `longer`), its first rows in list order taken from its matches once they are all
+/// found, not by walking the list:
 ///
-/// `WITH matches AS MATERIALIZED (<the branch, no order, no limit>) SELECT * FROM
+/// `WITH RECURSIVE names (f, d) AS (<the loose scan>), matches AS MATERIALIZED
+/// (<contacts of those names> UNION ALL <contacts of names after them>) SELECT * FROM
 /// matches ORDER BY <sort value, id> LIMIT ?`
 ///
-/// For a term whose matches are few but whose estimate may not say so
-/// ([`LongerFirstNames`]): given the order and the limit, a planner that takes the
-/// project for small may read the project's list in order and test every contact, and
-/// would flatten a plain subquery into the same. A materialized common table expression
-/// is planned on its own on both backends (SQLite 3.35, PostgreSQL 12), with only its
-/// conditions to choose an index by.
+/// Both parts are the branch's keys (rowid or id, sort value, id) with every filter and
+/// the cursor, neither ordered nor limited: given the order and the limit, a planner
+/// that takes the project for small reads the project's list in order and tests every
+/// contact against the names (SQLite did, on the sampled statistics the server keeps:
+/// 0.5-1 s a search at 1,000,000 contacts), and would flatten a plain subquery into
+/// the same. A materialized common table expression is planned on its own on both
+/// backends (SQLite 3.35, PostgreSQL 12), with only its conditions to choose an index
+/// by. The two parts find different names, so UNION ALL repeats no contact.
 struct Fenced {
-    matches: Box<dyn QueryFragment<MultiBackend>>,
+    names: LongerFirstNames,
+    named: Box<dyn QueryFragment<MultiBackend>>,
+    after_named: Box<dyn QueryFragment<MultiBackend>>,
     by_rowid: bool,
     desc: bool,
     limit: i64,
@@ -1484,8 +1559,12 @@ impl QueryFragment<MultiBackend> for Fenced {
         &'b self,
         mut out: diesel::query_builder::AstPass<'_, 'b, MultiBackend>,
     ) -> QueryResult<()> {
-        out.push_sql("WITH \"matches\" AS MATERIALIZED (");
-        self.matches.walk_ast(out.reborrow())?;
+        out.push_sql("WITH RECURSIVE ");
+        self.names.walk_ast(out.reborrow())?;
+        out.push_sql(", \"matches\" AS MATERIALIZED (");
+        self.named.walk_ast(out.reborrow())?;
+        out.push_sql(" UNION ALL ");
+        self.after_named.walk_ast(out.reborrow())?;
         out.push_sql(") SELECT * FROM \"matches\"");
         out.push_sql(by_position(self.by_rowid, self.desc));
         out.push_sql(" LIMIT ");
@@ -1742,6 +1821,16 @@ mod tests {
         for (i, (first, last)) in found.iter().enumerate() {
             all.push(person(project, first, last, 10_000 + i));
         }
+        // More longer first names than the loose scan seeks: the rest is a range.
+        let many = LOOSE_NAMES + 50;
+        for i in 0..many {
+            all.push(person(
+                project,
+                &format!("Benno{i:03}"),
+                "Moeller",
+                40_000 + i,
+            ));
+        }
         all.push(person(project, "Bernd", "Moeller", 20_000));
         let elsewhere = person(other, "Benno", "Moeller", 30_000);
         crate::db::transaction(&mut conn, |c| {
@@ -1757,27 +1846,46 @@ mod tests {
             ..Filter::default()
         };
         let counts = SearchCounts::default();
-        let (page, next) = list(
-            &mut conn,
-            &counts,
-            customer,
-            &f,
-            SortBy::CreatedAt,
-            SortOrder::Desc,
-            Page::Keyset(None),
-            20,
-        )
-        .unwrap();
-        let names: Vec<_> = page
+        let mut page = |after: Option<After>, limit: i64| {
+            list(
+                &mut conn,
+                &counts,
+                customer,
+                &f,
+                SortBy::CreatedAt,
+                SortOrder::Desc,
+                Page::Keyset(after.as_ref()),
+                limit,
+            )
+            .unwrap()
+        };
+        let (everyone, next) = page(None, 1_000);
+        assert!(next.is_none());
+        let names: Vec<_> = everyone
             .iter()
             .map(|c| c.first_name.clone().unwrap_or_default())
             .collect();
-        // Newest first; Möller-Lang's key is "möller-lang", not a "moeller" prefix.
-        assert_eq!(names, ["Benedikt", "Bench", "Ben"]);
-        assert!(next.is_none());
+        // Newest first; Möller-Lang's key is "möller-lang", not a "moeller" prefix, and
+        // the other project's Benno is not this project's.
+        let mut expected: Vec<String> = (0..many).rev().map(|i| format!("Benno{i:03}")).collect();
+        expected.extend(["Benedikt", "Bench", "Ben"].map(String::from));
+        assert_eq!(names, expected);
+        // The same, twenty at a time: the cursor applies to both parts of the branch.
+        let (mut walked, mut after) = (Vec::new(), None);
+        loop {
+            let (rows, next) = page(after, 20);
+            walked.extend(rows);
+            match next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(walked, everyone);
 
         let terms = search_terms(f.search.as_deref());
-        assert!(terms.iter().any(Term::is_loose));
+        assert!(terms
+            .iter()
+            .any(|t| matches!(t, Term::Name { longer: true, .. })));
         let q = SearchQuery {
             customer_id: customer,
             f: &f,
