@@ -1231,6 +1231,18 @@ impl QueryFragment<MultiBackend> for MatchCount {
     }
 }
 
+/// The keys a search's branch gives for its rows of `$b`: (rowid, sort value, id) on
+/// SQLite (`$by_rowid`), else (id, sort value).
+macro_rules! branch_keys {
+    ($b:expr, $col:expr, $by_rowid:expr) => {
+        if $by_rowid {
+            Box::new($b.select((RowId, $col, contacts::id))) as Box<dyn QueryFragment<MultiBackend>>
+        } else {
+            Box::new($b.select((contacts::id, $col)))
+        }
+    };
+}
+
 /// Rows `offset .. offset + limit + 1` of a search, in list order, in one statement.
 ///
 /// Each search term takes its first rows in list order from its column's index (only
@@ -1283,29 +1295,14 @@ fn term_branches(
                 ($col:expr, $after:expr) => {{
                     let named = after_cursor!(named, $col, $after, desc);
                     let after_named = after_cursor!(after_named, $col, $after, desc);
-                    let (named, after_named) = if by_rowid {
-                        (
-                            Box::new(named.select((RowId, $col, contacts::id)))
-                                as Box<dyn QueryFragment<MultiBackend>>,
-                            Box::new(after_named.select((RowId, $col, contacts::id)))
-                                as Box<dyn QueryFragment<MultiBackend>>,
-                        )
-                    } else {
-                        (
-                            Box::new(named.select((contacts::id, $col)))
-                                as Box<dyn QueryFragment<MultiBackend>>,
-                            Box::new(after_named.select((contacts::id, $col)))
-                                as Box<dyn QueryFragment<MultiBackend>>,
-                        )
-                    };
                     Box::new(Fenced {
                         names: LongerFirstNames {
                             project: project.clone(),
                             first: first.clone(),
                             end: prefix_end(first),
                         },
-                        named,
-                        after_named,
+                        named: branch_keys!(named, $col, by_rowid),
+                        after_named: branch_keys!(after_named, $col, by_rowid),
                         by_rowid,
                         desc,
                         limit: want,
@@ -1324,12 +1321,7 @@ fn term_branches(
         macro_rules! first_keys {
             ($col:expr, $after:expr) => {{
                 let b = keyset!(b, $col, $after, desc).limit(want);
-                if by_rowid {
-                    Box::new(b.select((RowId, $col, contacts::id)))
-                        as Box<dyn QueryFragment<MultiBackend>>
-                } else {
-                    Box::new(b.select((contacts::id, $col)))
-                }
+                branch_keys!(b, $col, by_rowid)
             }};
         }
         branches.push(with_sort!(q.sort, q.after.clone(), first_keys));
