@@ -628,9 +628,10 @@ enum Term {
     /// longer) and the last name starts with `last`. The first name's index holds the
     /// last name after it (migration 000011), so the common case, a whole first name
     /// and the start of the last, is one seek, kept apart from the longer first names:
-    /// those are found one by one in the same index ([`LongerFirstNames`]), each then
-    /// one seek with its last name, so a word that starts the first names of many
-    /// contacts costs a seek per distinct name, not one entry per contact.
+    /// those are found one by one in the same index, up to [`LOOSE_NAMES`] of them
+    /// ([`LongerFirstNames`]), each then one seek with its last name, so a word that
+    /// starts the first names of many contacts costs a seek per distinct name, not one
+    /// entry per contact.
     Name {
         first: String,
         longer: bool,
