@@ -119,8 +119,9 @@ macro_rules! contacts_fragment {
     };
 }
 
-/// A select-list item of `contacts` written as fixed SQL: the fragment's traits, and SQL
-/// text `$text` that diesel, unlike its `sql` literal, keeps prepared.
+/// An expression of `contacts` written as fixed SQL (a select-list item, a condition):
+/// the fragment's traits, and SQL text `$text` that diesel, unlike its `sql` literal,
+/// keeps prepared.
 macro_rules! contacts_selection {
     ($ty:ty, $sql:ty, $text:expr) => {
         contacts_fragment!($ty, $sql);
@@ -823,22 +824,11 @@ impl QueryFragment<MultiBackend> for LongerFirstNames {
 /// found ([`LongerFirstNames`]).
 struct NamedFirst;
 
-contacts_fragment!(NamedFirst, Bool);
-
-impl diesel::SelectableExpression<contacts::table> for NamedFirst {}
-
-impl QueryFragment<MultiBackend> for NamedFirst {
-    fn walk_ast<'b>(
-        &'b self,
-        mut out: diesel::query_builder::AstPass<'_, 'b, MultiBackend>,
-    ) -> QueryResult<()> {
-        out.push_sql(
-            "\"contacts\".\"first_name_key\" IN \
-             (SELECT \"f\" FROM \"names\" WHERE \"f\" IS NOT NULL)",
-        );
-        Ok(())
-    }
-}
+contacts_selection!(
+    NamedFirst,
+    Bool,
+    "\"contacts\".\"first_name_key\" IN (SELECT \"f\" FROM \"names\" WHERE \"f\" IS NOT NULL)"
+);
 
 /// `contacts.first_name_key > (<the loose scan's last name, when it stopped at its
 /// bound>) AND contacts.first_name_key < ?`: the rest of the range, read entry by entry.
@@ -1286,21 +1276,22 @@ fn term_branches(
                     q.f,
                 )
             };
+            let end = prefix_end(first);
             let (named, after_named) = (
                 part(Box::new(NamedFirst)),
-                part(Box::new(AfterNamed {
-                    end: prefix_end(first),
-                })),
+                part(Box::new(AfterNamed { end: end.clone() })),
             );
             macro_rules! fenced {
                 ($col:expr, $after:expr) => {{
-                    let named = after_cursor!(named, $col, $after, desc);
-                    let after_named = after_cursor!(after_named, $col, $after, desc);
+                    // The cursor parsed once, for both parts.
+                    let after = $after;
+                    let named = after_cursor!(named, $col, after.clone(), desc);
+                    let after_named = after_cursor!(after_named, $col, after, desc);
                     Box::new(Fenced {
                         names: LongerFirstNames {
                             project: project.clone(),
                             first: first.clone(),
-                            end: prefix_end(first),
+                            end,
                         },
                         named: branch_keys!(named, $col, by_rowid),
                         after_named: branch_keys!(after_named, $col, by_rowid),
