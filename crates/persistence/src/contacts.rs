@@ -1243,21 +1243,113 @@ macro_rules! branch_keys {
 /// most of a search's time. One statement rather than one per term and one for the
 /// page: on PostgreSQL each statement is a round trip and its own execution.
 fn search_page(conn: &mut DbConn, q: &SearchQuery<'_>) -> Result<Vec<Row>> {
-    let branches = term_branches(q, matches!(conn, DbConn::Sqlite(_)))?;
+    let extended = extended_first_names(conn, q)?;
+    let branches = term_branches(q, matches!(conn, DbConn::Sqlite(_)), &extended)?;
     rows_of_page(conn, q, PageSource::Terms(branches))
 }
 
+/// For each of `q.terms`, whether it can match: false for a [`Term::Name`] with
+/// `longer` whose word starts no longer first name in the project, true for every
+/// other term. One statement, one seek per such term ([`ExtendedFirstNames`]).
+///
+/// A whole first name that no longer one extends is the common case (`anna weber`),
+/// and its longer names' branch ([`Fenced`]) finds nothing after a recursive query, a
+/// materialization and a sort: left out, a full-name search costs what an email search
+/// does (BENCHMARKS.md, twenty-third session). A name added between this statement
+/// and the search's is found by the next search, as one added just after it would be.
+fn extended_first_names(conn: &mut DbConn, q: &SearchQuery<'_>) -> Result<Vec<bool>> {
+    let words: Vec<(usize, &String)> = q
+        .terms
+        .iter()
+        .enumerate()
+        .filter_map(|(i, term)| match term {
+            Term::Name {
+                first,
+                longer: true,
+                ..
+            } => Some((i, first)),
+            _ => None,
+        })
+        .collect();
+    let mut can_match = vec![true; q.terms.len()];
+    if words.is_empty() {
+        return Ok(can_match);
+    }
+    let found: Vec<i32> = ExtendedFirstNames {
+        project: q.f.project_id.to_string(),
+        words: words
+            .iter()
+            .map(|(i, first)| (*i, (*first).clone(), prefix_end(first)))
+            .collect(),
+    }
+    .load(conn)
+    .map_err(errors::db)?;
+    for (i, _) in &words {
+        can_match[*i] = found.contains(&(*i as i32));
+    }
+    Ok(can_match)
+}
+
+/// `SELECT 2 AS "i" WHERE EXISTS (SELECT 1 FROM contacts WHERE project_id = ? AND
+/// first_name_key > ? AND first_name_key < ?) UNION ALL SELECT 3 WHERE EXISTS (…)`: the
+/// positions, among a search's terms, of the longer first names' words that some first
+/// name of the project extends; each test is the first seek of [`LongerFirstNames`]. The
+/// positions are written into the text (not bound), which then depends only on them and
+/// stays prepared.
+struct ExtendedFirstNames {
+    project: String,
+    /// (position, word, end of its range)
+    words: Vec<(usize, String, String)>,
+}
+
+impl diesel::query_builder::QueryId for ExtendedFirstNames {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl diesel::query_builder::Query for ExtendedFirstNames {
+    type SqlType = diesel::sql_types::Integer;
+}
+
+impl<Conn> RunQueryDsl<Conn> for ExtendedFirstNames {}
+
+impl QueryFragment<MultiBackend> for ExtendedFirstNames {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, MultiBackend>,
+    ) -> QueryResult<()> {
+        for (n, (i, first, end)) in self.words.iter().enumerate() {
+            if n > 0 {
+                out.push_sql(" UNION ALL ");
+            }
+            out.push_sql(&format!(
+                "SELECT {i} AS \"i\" WHERE EXISTS (SELECT 1 FROM \"contacts\" \
+                 WHERE \"contacts\".\"project_id\" = "
+            ));
+            out.push_bind_param::<diesel::sql_types::Text, _>(&self.project)?;
+            out.push_sql(" AND \"contacts\".\"first_name_key\" > ");
+            out.push_bind_param::<diesel::sql_types::Text, _>(first)?;
+            out.push_sql(" AND \"contacts\".\"first_name_key\" < ");
+            out.push_bind_param::<diesel::sql_types::Text, _>(end)?;
+            out.push_sql(")");
+        }
+        Ok(())
+    }
+}
+
 /// Each search term's first `q.want()` rows in list order, from its column's index,
-/// keyed by rowid on SQLite (`by_rowid`): the branches of [`search_page`]'s union.
+/// keyed by rowid on SQLite (`by_rowid`): the branches of [`search_page`]'s union, but
+/// for the terms `can_match` rules out ([`extended_first_names`]).
 fn term_branches(
     q: &SearchQuery<'_>,
     by_rowid: bool,
+    can_match: &[bool],
 ) -> Result<Vec<Box<dyn QueryFragment<MultiBackend>>>> {
     let project = q.f.project_id.to_string();
     let want = q.want();
     let desc = q.desc;
     let mut branches: Vec<Box<dyn QueryFragment<MultiBackend>>> = Vec::new();
-    for term in q.terms {
+    for (term, _) in q.terms.iter().zip(can_match).filter(|(_, can)| **can) {
         // The tenant is checked on the rows read whole: a project has one tenant, and
         // leaving it out here lets the index alone answer.
         if let Term::Name {
@@ -1763,10 +1855,11 @@ mod tests {
     /// contacts whatever its size), and the search does not walk the project's list
     /// instead: unfenced, SQLite planned that walk, 0.5-1 s a search at 1,000,000
     /// contacts (BENCHMARKS.md, twenty-first session).
-    #[test]
-    fn a_full_names_longer_first_names_are_sought_not_walked() {
+    /// A migrated SQLite database in a folder of its own, with one tenant and its two
+    /// projects: (folder, connection, tenant, project, other project).
+    fn two_projects(name: &str) -> (std::path::PathBuf, DbConn, Uuid, Uuid, Uuid) {
         use diesel::connection::SimpleConnection;
-        let dir = std::env::temp_dir().join(format!("clientele-loose-{}", Uuid::now_v7()));
+        let dir = std::env::temp_dir().join(format!("clientele-{name}-{}", Uuid::now_v7()));
         std::fs::create_dir_all(&dir).unwrap();
         let url = crate::conn::DatabaseUrl::parse(dir.join("s.db").to_str().unwrap()).unwrap();
         let mut conn = url.connect(5_000).unwrap();
@@ -1783,15 +1876,23 @@ mod tests {
                         ('{other}', '{customer}', 'b1', 'other', 'Other', 'active', {t}, {t});"
         ))
         .unwrap();
-        let person = |project: Uuid, first: &str, last: &str, i: usize| {
-            let input = ContactInput {
-                first_name: Some(first.into()),
-                last_name: Some(last.into()),
-                email: Some(format!("{i}@x.com")),
-                ..ContactInput::default()
-            };
-            Contact::create(project, input, clientele_domain::time::now()).unwrap()
+        (dir, conn, customer, project, other)
+    }
+
+    /// A contact of `project` named `first last`, with a unique email.
+    fn person(project: Uuid, first: &str, last: &str, i: usize) -> Contact {
+        let input = ContactInput {
+            first_name: Some(first.into()),
+            last_name: Some(last.into()),
+            email: Some(format!("{i}@x.com")),
+            ..ContactInput::default()
         };
+        Contact::create(project, input, clientele_domain::time::now()).unwrap()
+    }
+
+    #[test]
+    fn a_full_names_longer_first_names_are_sought_not_walked() {
+        let (dir, mut conn, customer, project, other) = two_projects("loose");
         // Many contacts named Bench, as the benchmark's creates leave, and a few more.
         let mut all: Vec<Contact> = (0..4_000)
             .map(|i| person(project, "Bench", &format!("Writer {i}"), i))
@@ -1881,7 +1982,9 @@ mod tests {
             limit: 20,
         };
         let page = SearchPage {
-            source: PageSource::Terms(term_branches(&q, true).unwrap()),
+            source: PageSource::Terms(
+                term_branches(&q, true, &extended_first_names(&mut conn, &q).unwrap()).unwrap(),
+            ),
             by_rowid: true,
             desc: true,
             offset: 0,
@@ -1902,6 +2005,88 @@ mod tests {
                 .any(|s| s.contains("contacts_first_name_idx") && s.contains("first_name_key=?")),
             "{steps:#?}"
         );
+        drop(conn);
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    /// A full name's longer first names are looked for only when some first name of the
+    /// project extends the word: `anna weber` with no Annabel in the project has no
+    /// such branch (it would find nothing, at a cost), and gains it, finding her, once
+    /// she is added. Another project's Annabel changes nothing.
+    #[test]
+    fn a_full_names_longer_first_names_are_looked_for_only_when_they_exist() {
+        let (dir, mut conn, customer, project, other) = two_projects("extended");
+        let (anna, elsewhere) = (
+            person(project, "Anna", "Weber", 1),
+            person(other, "Annabel", "Weber", 2),
+        );
+        insert_many(&mut conn, customer, &[anna.clone(), elsewhere]).unwrap();
+        let f = Filter {
+            project_id: project,
+            search: Some("anna weber".into()),
+            ..Filter::default()
+        };
+        let terms = search_terms(f.search.as_deref());
+        let q = SearchQuery {
+            customer_id: customer,
+            f: &f,
+            terms: &terms,
+            sort: SortBy::CreatedAt,
+            desc: true,
+            after: None,
+            offset: 0,
+            limit: 20,
+        };
+        // (anna, longer, weber) and (weber, longer, anna) are the ones tested.
+        let longer: Vec<bool> = terms
+            .iter()
+            .map(|t| matches!(t, Term::Name { longer: true, .. }))
+            .collect();
+        assert_eq!(longer.iter().filter(|l| **l).count(), 2);
+        let can_match = extended_first_names(&mut conn, &q).unwrap();
+        assert_eq!(can_match, longer.iter().map(|l| !l).collect::<Vec<_>>());
+        let branches = term_branches(&q, true, &can_match).unwrap().len();
+        assert_eq!(branches, terms.len() - 2);
+        let names = |conn: &mut DbConn| -> Vec<String> {
+            let (page, _) = list(
+                conn,
+                &SearchCounts::default(),
+                customer,
+                &f,
+                SortBy::CreatedAt,
+                SortOrder::Desc,
+                Page::Keyset(None),
+                20,
+            )
+            .unwrap();
+            page.into_iter()
+                .map(|c| c.first_name.unwrap_or_default())
+                .collect()
+        };
+        assert_eq!(names(&mut conn), ["Anna"]);
+
+        insert_many(
+            &mut conn,
+            customer,
+            &[person(project, "Annabel", "Weber", 3)],
+        )
+        .unwrap();
+        let can_match = extended_first_names(&mut conn, &q).unwrap();
+        let extended: Vec<&Term> = terms
+            .iter()
+            .zip(&can_match)
+            .filter(|(t, can)| **can && matches!(t, Term::Name { longer: true, .. }))
+            .map(|(t, _)| t)
+            .collect();
+        assert_eq!(
+            extended,
+            [&Term::Name {
+                first: "anna".into(),
+                longer: true,
+                last: "weber".into()
+            }]
+        );
+        assert_eq!(names(&mut conn), ["Annabel", "Anna"]);
         drop(conn);
         std::fs::remove_dir_all(dir).ok();
     }
