@@ -1849,12 +1849,6 @@ mod tests {
         }
     }
 
-    /// A full name whose first word starts the first names of many contacts finds the
-    /// longer first names one seek each, on the statistics the server gathers
-    /// (`refresh_statistics`: sampled, they take a project for about a thousand
-    /// contacts whatever its size), and the search does not walk the project's list
-    /// instead: unfenced, SQLite planned that walk, 0.5-1 s a search at 1,000,000
-    /// contacts (BENCHMARKS.md, twenty-first session).
     /// A migrated SQLite database in a folder of its own, with one tenant and its two
     /// projects: (folder, connection, tenant, project, other project).
     fn two_projects(name: &str) -> (std::path::PathBuf, DbConn, Uuid, Uuid, Uuid) {
@@ -1890,6 +1884,12 @@ mod tests {
         Contact::create(project, input, clientele_domain::time::now()).unwrap()
     }
 
+    /// A full name whose first word starts the first names of many contacts finds the
+    /// longer first names one seek each, on the statistics the server gathers
+    /// (`refresh_statistics`: sampled, they take a project for about a thousand
+    /// contacts whatever its size), and the search does not walk the project's list
+    /// instead: unfenced, SQLite planned that walk, 0.5-1 s a search at 1,000,000
+    /// contacts (BENCHMARKS.md, twenty-first session).
     #[test]
     fn a_full_names_longer_first_names_are_sought_not_walked() {
         let (dir, mut conn, customer, project, other) = two_projects("loose");
