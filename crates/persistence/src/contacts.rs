@@ -142,6 +142,24 @@ macro_rules! contacts_selection {
 
 contacts_selection!(RowColumns, RowSql, &ROW_COLUMNS);
 
+/// The traits that let a hand-written statement of `$sql` rows run on its own
+/// (`load`, `get_result`). No static query id: it is kept prepared under its SQL
+/// text, which must then depend only on the statement's shape, never on its values.
+macro_rules! text_query {
+    ($ty:ty, $sql:ty) => {
+        impl diesel::query_builder::QueryId for $ty {
+            type QueryId = ();
+            const HAS_STATIC_QUERY_ID: bool = false;
+        }
+
+        impl diesel::query_builder::Query for $ty {
+            type SqlType = $sql;
+        }
+
+        impl<Conn> RunQueryDsl<Conn> for $ty {}
+    };
+}
+
 /// The lower-case form used for prefix search and name sorting.
 pub fn search_key(text: &str) -> String {
     text.trim().to_lowercase()
@@ -728,18 +746,21 @@ fn prefix_range(on: SearchOn, prefix: &str) -> Condition {
     }
 }
 
+/// First names that start with `first` and are longer. Not [`prefix_range`]: that
+/// range starts at `first` itself, whose entries the whole first name's seek reads.
+fn longer_first_names(first: &str) -> Condition {
+    Box::new(
+        contacts::first_name_key
+            .gt(first.to_string())
+            .and(contacts::first_name_key.lt(prefix_end(first))),
+    )
+}
+
 /// A [`Term::Name`] on the name columns alone.
 fn name_range(first: &str, longer: bool, last: &str) -> Condition {
     let last_range = prefix_range(SearchOn::LastName, last);
     if longer {
-        // Not `prefix_range`: its range starts at `first` itself, whose entries the
-        // seek of the other branch already reads.
-        Box::new(
-            contacts::first_name_key
-                .gt(first.to_string())
-                .and(contacts::first_name_key.lt(prefix_end(first)))
-                .and(last_range),
-        )
+        Box::new(longer_first_names(first).and(last_range))
     } else {
         Box::new(
             contacts::first_name_key
@@ -1190,17 +1211,8 @@ struct MatchCount {
     cap: i64,
 }
 
-impl diesel::query_builder::QueryId for MatchCount {
-    type QueryId = ();
-    // Cached by its SQL text, which depends only on the number and kinds of terms.
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl diesel::query_builder::Query for MatchCount {
-    type SqlType = diesel::sql_types::BigInt;
-}
-
-impl<Conn> RunQueryDsl<Conn> for MatchCount {}
+// Its text depends only on the number and kinds of terms.
+text_query!(MatchCount, diesel::sql_types::BigInt);
 
 impl QueryFragment<MultiBackend> for MatchCount {
     fn walk_ast<'b>(
@@ -1275,11 +1287,18 @@ fn extended_first_names(conn: &mut DbConn, q: &SearchQuery<'_>) -> Result<Vec<bo
     if words.is_empty() {
         return Ok(can_match);
     }
+    let project = q.f.project_id.to_string();
     let found: Vec<i32> = ExtendedFirstNames {
-        project: q.f.project_id.to_string(),
         words: words
             .iter()
-            .map(|(i, first)| (*i, (*first).clone(), prefix_end(first)))
+            .map(|(i, first)| {
+                let longer: Condition = Box::new(
+                    contacts::project_id
+                        .eq(project.clone())
+                        .and(longer_first_names(first)),
+                );
+                (*i, longer)
+            })
             .collect(),
     }
     .load(conn)
@@ -1293,44 +1312,29 @@ fn extended_first_names(conn: &mut DbConn, q: &SearchQuery<'_>) -> Result<Vec<bo
 /// `SELECT 2 AS "i" WHERE EXISTS (SELECT 1 FROM contacts WHERE project_id = ? AND
 /// first_name_key > ? AND first_name_key < ?) UNION ALL SELECT 3 WHERE EXISTS (…)`: the
 /// positions, among a search's terms, of the longer first names' words that some first
-/// name of the project extends; each test is the first seek of [`LongerFirstNames`]. The
-/// positions are written into the text (not bound), which then depends only on them and
-/// stays prepared.
+/// name of the project extends ([`longer_first_names`], the first seek of
+/// [`LongerFirstNames`]). The positions are written into the text (not bound), which
+/// then depends only on them.
 struct ExtendedFirstNames {
-    project: String,
-    /// (position, word, end of its range)
-    words: Vec<(usize, String, String)>,
+    /// (position, the project's longer first names of the word)
+    words: Vec<(usize, Condition)>,
 }
 
-impl diesel::query_builder::QueryId for ExtendedFirstNames {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl diesel::query_builder::Query for ExtendedFirstNames {
-    type SqlType = diesel::sql_types::Integer;
-}
-
-impl<Conn> RunQueryDsl<Conn> for ExtendedFirstNames {}
+text_query!(ExtendedFirstNames, diesel::sql_types::Integer);
 
 impl QueryFragment<MultiBackend> for ExtendedFirstNames {
     fn walk_ast<'b>(
         &'b self,
         mut out: diesel::query_builder::AstPass<'_, 'b, MultiBackend>,
     ) -> QueryResult<()> {
-        for (n, (i, first, end)) in self.words.iter().enumerate() {
+        for (n, (i, longer)) in self.words.iter().enumerate() {
             if n > 0 {
                 out.push_sql(" UNION ALL ");
             }
             out.push_sql(&format!(
-                "SELECT {i} AS \"i\" WHERE EXISTS (SELECT 1 FROM \"contacts\" \
-                 WHERE \"contacts\".\"project_id\" = "
+                "SELECT {i} AS \"i\" WHERE EXISTS (SELECT 1 FROM \"contacts\" WHERE "
             ));
-            out.push_bind_param::<diesel::sql_types::Text, _>(&self.project)?;
-            out.push_sql(" AND \"contacts\".\"first_name_key\" > ");
-            out.push_bind_param::<diesel::sql_types::Text, _>(first)?;
-            out.push_sql(" AND \"contacts\".\"first_name_key\" < ");
-            out.push_bind_param::<diesel::sql_types::Text, _>(end)?;
+            longer.walk_ast(out.reborrow())?;
             out.push_sql(")");
         }
         Ok(())
