@@ -244,11 +244,22 @@ fn mix(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
+/// The first and last name of contact `i`, drawn from the fixed lists: what every
+/// search scenario's text matches. The create scenarios name their contacts the same
+/// way ([`crate::scenario`]), so that the newest rows of a kept database stay like the
+/// seeded ones.
+pub fn name(i: u64) -> (&'static str, &'static str) {
+    let r = mix(i);
+    (
+        FIRST[(r % FIRST.len() as u64) as usize],
+        LAST[((r >> 8) % LAST.len() as u64) as usize],
+    )
+}
+
 /// The email of contact `i` of a target: what the search scenario's prefixes match.
 pub fn email(label: &str, i: u64) -> String {
-    let r = mix(i);
-    let first = FIRST[(r % FIRST.len() as u64) as usize].to_lowercase();
-    let last = LAST[((r >> 8) % LAST.len() as u64) as usize].to_lowercase();
+    let (first, last) = name(i);
+    let (first, last) = (first.to_lowercase(), last.to_lowercase());
     format!("{first}.{last}.{i}@{label}.example.com")
 }
 
@@ -283,9 +294,10 @@ fn build_batch(t: &Target, start: u64, n: u64, now: Timestamp) -> Result<Batch, 
             90..=97 => "pro",
             _ => "enterprise",
         };
+        let (first, last) = name(i);
         let input = ContactInput {
-            first_name: Some(FIRST[(r % FIRST.len() as u64) as usize].into()),
-            last_name: Some(LAST[((r >> 8) % LAST.len() as u64) as usize].into()),
+            first_name: Some(first.into()),
+            last_name: Some(last.into()),
             email: Some(email(&t.label, i)),
             phone: (i % 2 == 0).then(|| format!("+49 30 {:08}", i % 100_000_000)),
             stage: Some(stage.into()),
