@@ -772,7 +772,7 @@ fn name_range(first: &str, longer: bool, last: &str) -> Condition {
 
 /// Distinct first names a loose scan seeks at most before it reads the rest of the
 /// range entry by entry: a seek per name costs about fourteen entries' reading (3.5 µs
-/// against 0.24 µs on SQLite, BENCHMARKS.md, twenty-second session), so a range of many
+/// against 0.24 µs on SQLite, BENCHMARKS-HISTORY.md, twenty-second session), so a range of many
 /// names of a few contacts each is read faster whole.
 const LOOSE_NAMES: usize = 100;
 
@@ -1267,7 +1267,7 @@ fn search_page(conn: &mut DbConn, q: &SearchQuery<'_>) -> Result<Vec<Row>> {
 /// A whole first name that no longer one extends is the common case (`anna weber`),
 /// and its longer names' branch ([`Fenced`]) finds nothing after a recursive query, a
 /// materialization and a sort: left out, a full-name search costs what an email search
-/// does (BENCHMARKS.md, twenty-third session). A name added between this statement
+/// does (BENCHMARKS-HISTORY.md, twenty-third session). A name added between this statement
 /// and the search's is found by the next search, as one added just after it would be.
 fn extended_first_names(conn: &mut DbConn, q: &SearchQuery<'_>) -> Result<Vec<bool>> {
     let words: Vec<(usize, &String)> = q
@@ -1524,7 +1524,7 @@ enum PageSource {
 /// On SQLite the rows give each row's rowid too (every index entry holds it) and the
 /// page is `contacts.rowid IN (…)`, ordered by columns 2 and 3 (key, id): each of the
 /// page's rows is then read from the table directly, not found first through the id
-/// index (7-11% less CPU per search at 1,000,000 contacts, BENCHMARKS.md).
+/// index (7-11% less CPU per search at 1,000,000 contacts, BENCHMARKS-HISTORY.md).
 struct SearchPage {
     source: PageSource,
     by_rowid: bool,
@@ -1686,7 +1686,7 @@ const WINDOW_ALL: &str = "\"contacts\".\"id\", \"contacts\".\"project_id\", \
 /// creation-time filters and the newest-first order name. A window of these is read
 /// from that index alone, with no read of the table per row (at 1,000,000 contacts a
 /// whole name's window, 700-1,300 rows for a page of 20, took 26-32% less time on
-/// SQLite with this and terms that do not name the project again: BENCHMARKS.md).
+/// SQLite with this and terms that do not name the project again: BENCHMARKS-HISTORY.md).
 const WINDOW_BY_CREATION: &str = "\"contacts\".\"id\", \"contacts\".\"email\", \
      \"contacts\".\"first_name_key\", \"contacts\".\"last_name_key\", \
      \"contacts\".\"phone_digits\", \"contacts\".\"created_at\", \"contacts\".\"deleted_at\"";
@@ -1893,7 +1893,7 @@ mod tests {
     /// (`refresh_statistics`: sampled, they take a project for about a thousand
     /// contacts whatever its size), and the search does not walk the project's list
     /// instead: unfenced, SQLite planned that walk, 0.5-1 s a search at 1,000,000
-    /// contacts (BENCHMARKS.md, twenty-first session).
+    /// contacts (BENCHMARKS-HISTORY.md, twenty-first session).
     #[test]
     fn a_full_names_longer_first_names_are_sought_not_walked() {
         let (dir, mut conn, customer, project, other) = two_projects("loose");

@@ -149,9 +149,9 @@ type HashJob = Box<dyn FnOnce(&mut Hasher) + Send>;
 /// time no request wants, and a request thread that wakes up takes the core from them
 /// at once. At an ordinary priority a flood of sign-ins took one of the two cores from
 /// the requests waiting on it (get-by-id's p99 2.5x its value without the flood), and
-/// nice values of 10 and 19 helped less than the idle class (BENCHMARKS.md).
+/// nice values of 10 and 19 helped less than the idle class (BENCHMARKS-HISTORY.md).
 /// The price is paid by sign-ins on a server whose cores are saturated: they wait for
-/// spare CPU (see BENCHMARKS.md for the figures).
+/// spare CPU (see BENCHMARKS-HISTORY.md for the figures).
 fn lower_own_priority() {
     #[cfg(target_os = "linux")]
     {
