@@ -772,8 +772,8 @@ fn name_range(first: &str, longer: bool, last: &str) -> Condition {
 
 /// Distinct first names a loose scan seeks at most before it reads the rest of the
 /// range entry by entry: a seek per name costs about fourteen entries' reading (3.5 µs
-/// against 0.24 µs on SQLite, BENCHMARKS-HISTORY.md, twenty-second session), so a range of many
-/// names of a few contacts each is read faster whole.
+/// against 0.24 µs on SQLite, BENCHMARKS-HISTORY.md, twenty-second session), so a
+/// range of many names of a few contacts each is read faster whole.
 const LOOSE_NAMES: usize = 100;
 
 /// `"names" ("f", "d") AS (…)`: the project's first [`LOOSE_NAMES`] distinct first names

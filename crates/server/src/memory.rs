@@ -15,9 +15,9 @@ use std::time::Duration;
 /// With one per core the HTTP workers and the blocking threads reading lists and
 /// searches still met on them; two per core took list-first-page at 1,000,000
 /// contacts from 6,638 to 8,006 pages/s and search from 3,550 to 4,037/s, for about
-/// half a MiB at idle (BENCHMARKS-HISTORY.md). glibc's default (eight per core) kept several
-/// MiB touched per arena at idle; the memory an arena keeps after a burst is given
-/// back by [`return_memory_when_idle`].
+/// half a MiB at idle (BENCHMARKS-HISTORY.md). glibc's default (eight per core) kept
+/// several MiB touched per arena at idle; the memory an arena keeps after a burst is
+/// given back by [`return_memory_when_idle`].
 pub fn tune_allocator() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
