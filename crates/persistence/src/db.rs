@@ -428,10 +428,21 @@ mod tests {
     use super::*;
     use std::sync::Mutex;
 
-    fn sqlite(name: &str, options: DbOptions) -> Db {
+    /// A test database's folder, removed when the test ends (declared before the
+    /// database, so dropped after it).
+    struct Scratch(std::path::PathBuf);
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn sqlite(name: &str, options: DbOptions) -> (Scratch, Db) {
         let dir = std::env::temp_dir().join(format!("clientele-{name}-{}", uuid::Uuid::now_v7()));
         std::fs::create_dir_all(&dir).unwrap();
-        Db::open(dir.join("g.db").to_str().unwrap(), &options).unwrap()
+        let db = Db::open(dir.join("g.db").to_str().unwrap(), &options).unwrap();
+        (Scratch(dir), db)
     }
 
     fn runtime() -> tokio::runtime::Runtime {
@@ -471,12 +482,12 @@ mod tests {
         assert_eq!(auto_pool_size(Backend::Sqlite, 16), 32);
         assert_eq!(auto_pool_size(Backend::Postgres, 2), 8);
         assert_eq!(auto_pool_size(Backend::Postgres, 64), 8);
-        let auto = sqlite("auto-size", DbOptions::default());
+        let (_auto_dir, auto) = sqlite("auto-size", DbOptions::default());
         assert_eq!(
             auto.pool_state().2,
             auto_pool_size(Backend::Sqlite, cores())
         );
-        let three = sqlite(
+        let (_three_dir, three) = sqlite(
             "set-size",
             DbOptions {
                 pool_size: 3,
@@ -491,7 +502,7 @@ mod tests {
     /// taking it.
     #[test]
     fn waiting_requests_are_served_in_arrival_order() {
-        let db = sqlite(
+        let (_dir, db) = sqlite(
             "gate-order",
             DbOptions {
                 pool_size: 1,
@@ -539,7 +550,7 @@ mod tests {
     /// and the database serves the next one once a connection is free again.
     #[test]
     fn a_request_waiting_past_the_timeout_is_unavailable() {
-        let db = sqlite(
+        let (_dir, db) = sqlite(
             "gate-timeout",
             DbOptions {
                 pool_size: 1,
