@@ -13,6 +13,7 @@ mod scenario;
 mod seed;
 mod server;
 mod stats;
+mod targets;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -225,7 +226,18 @@ fn run(args: &Args) -> Result<(), String> {
         reused: args.reuse.as_ref().map(|d| d.display().to_string()),
         ceiling_rps: ceiling,
         login_flood: report::flood_check(&results),
+        targets: Vec::new(),
         scenarios: results,
+    };
+    let report = Report {
+        targets: targets::check(&targets::RunFacts {
+            database: known_database(args, &target, database),
+            seeding: report.seeding.as_ref(),
+            idle_rss_kib: report.server.idle_rss_kib,
+            scenarios: &report.scenarios,
+            flood: report.login_flood.as_ref(),
+        }),
+        ..report
     };
     print_header(&report, &target);
     print!("{}", report::table(&report));
@@ -239,6 +251,21 @@ fn run(args: &Args) -> Result<(), String> {
 }
 
 /// Where contacts are seeded: the started server's database, or --database-url.
+/// The database behind the server, when known: the one this tool started it on, or
+/// the one `--database-url` names for a server reached by `--url`.
+fn known_database(args: &Args, target: &Target, started_on: DatabaseKind) -> Option<DatabaseKind> {
+    if target.managed.is_some() {
+        return Some(started_on);
+    }
+    args.database_url.as_deref().map(|url| {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            DatabaseKind::Postgres
+        } else {
+            DatabaseKind::Sqlite
+        }
+    })
+}
+
 fn seed_database_url(args: &Args, target: &Target) -> Option<String> {
     match &target.managed {
         Some(m) => Some(m.database_url.clone()),

@@ -29,6 +29,8 @@ pub struct Report {
     pub ceiling_rps: Option<f64>,
     pub scenarios: Vec<ScenarioResult>,
     pub login_flood: Option<FloodCheck>,
+    /// Where this run stands against each target of issue 6 ([`crate::targets`]).
+    pub targets: Vec<crate::targets::TargetCheck>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -170,7 +172,7 @@ pub fn format_mib(kib: Option<u64>) -> String {
     )
 }
 
-fn format_rps(rps: f64) -> String {
+pub fn format_rps(rps: f64) -> String {
     if rps >= 100.0 {
         // Thousands separated: these numbers are read across rows.
         let n = rps.round() as u64;
@@ -251,6 +253,17 @@ pub fn table(r: &Report) -> String {
             if f.met { "meets" } else { "MISSES" },
             f.limit
         );
+    }
+    if !r.targets.is_empty() {
+        let _ = writeln!(out, "\ntargets of issue 6 (BENCHMARKS.md):");
+        for t in &r.targets {
+            let status = match t.status {
+                crate::targets::Status::Met => "met",
+                crate::targets::Status::Missed => "MISSED",
+                crate::targets::Status::NotChecked => "not checked",
+            };
+            let _ = writeln!(out, "  {status:<11} {}: {}", t.target, t.detail);
+        }
     }
     for s in &r.scenarios {
         for l in &s.lanes {
@@ -362,9 +375,18 @@ mod tests {
             reused: None,
             ceiling_rps: None,
             login_flood: flood_check(&scenarios),
+            targets: vec![crate::targets::TargetCheck {
+                target: "idle server: under 30 MB resident".into(),
+                status: crate::targets::Status::Missed,
+                detail: "31.0 MB".into(),
+            }],
             scenarios,
         };
         let t = table(&report);
+        assert!(
+            t.contains("  MISSED      idle server: under 30 MB resident: 31.0 MB"),
+            "{t}"
+        );
         assert!(t.contains("get-contact"), "{t}");
         assert!(t.contains("  + login beside it"), "{t}");
         assert!(t.contains("1.50x (meets the < 2x target)"), "{t}");
