@@ -23,8 +23,10 @@ latency, non-2xx answers and transport errors, and the server's peak resident me
 
 Every run also measures the framework ceiling, GET /health on the same server, and \
 prints each scenario as a ratio to it: the ratio holds on a noisy machine where \
-absolute figures do not. Every run stops by itself, and the tool only talks to \
-loopback addresses.";
+absolute figures do not. It ends with the run's verdict on each target of the \
+project's performance issue (met, missed, or not checked and why: another database, \
+fewer than 1,000,000 contacts, a scenario not run). Every run stops by itself, and the \
+tool only talks to loopback addresses.";
 
 /// Which database a started server runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
