@@ -186,6 +186,14 @@ fn run(args: &Args) -> Result<(), String> {
         _ => None,
     };
 
+    let login_flood = report::flood_check(&results);
+    let targets = targets::check(&targets::RunFacts {
+        database: known_database(args, &target, database),
+        seeding: seeding.as_ref(),
+        idle_rss_kib,
+        scenarios: &results,
+        flood: login_flood.as_ref(),
+    });
     let report = Report {
         tool: format!("clientele-bench {}", env!("CARGO_PKG_VERSION")),
         unix_time: SystemTime::now()
@@ -225,19 +233,9 @@ fn run(args: &Args) -> Result<(), String> {
         seeding,
         reused: args.reuse.as_ref().map(|d| d.display().to_string()),
         ceiling_rps: ceiling,
-        login_flood: report::flood_check(&results),
-        targets: Vec::new(),
+        login_flood,
+        targets,
         scenarios: results,
-    };
-    let report = Report {
-        targets: targets::check(&targets::RunFacts {
-            database: known_database(args, &target, database),
-            seeding: report.seeding.as_ref(),
-            idle_rss_kib: report.server.idle_rss_kib,
-            scenarios: &report.scenarios,
-            flood: report.login_flood.as_ref(),
-        }),
-        ..report
     };
     print_header(&report, &target);
     print!("{}", report::table(&report));
@@ -250,7 +248,6 @@ fn run(args: &Args) -> Result<(), String> {
     Ok(())
 }
 
-/// Where contacts are seeded: the started server's database, or --database-url.
 /// The database behind the server, when known: the one this tool started it on, or
 /// the one `--database-url` names for a server reached by `--url`.
 fn known_database(args: &Args, target: &Target, started_on: DatabaseKind) -> Option<DatabaseKind> {
@@ -266,6 +263,7 @@ fn known_database(args: &Args, target: &Target, started_on: DatabaseKind) -> Opt
     })
 }
 
+/// Where contacts are seeded: the started server's database, or --database-url.
 fn seed_database_url(args: &Args, target: &Target) -> Option<String> {
     match &target.managed {
         Some(m) => Some(m.database_url.clone()),

@@ -353,9 +353,9 @@ impl Db {
 /// searches at 1,000,000 contacts ran at the same rate as with 4, but each of the 8 ran
 /// slower while the others took turns on the cores, and the tail grew (search p99 26.2
 /// against 23.2 ms over five alternating pairs, first page 10.7 against 9.6 ms;
-/// BENCHMARKS-HISTORY.md). Two and three readers did as well as four in the few runs tried;
-/// twice the cores leaves room for the moments a reader is off its core (handing its
-/// rows back to a worker, or a bounded read on an HTTP worker between requests).
+/// BENCHMARKS-HISTORY.md). Two and three readers did as well as four in the few runs
+/// tried; twice the cores leaves room for the moments a reader is off its core (handing
+/// its rows back to a worker, or a bounded read on an HTTP worker between requests).
 ///
 /// PostgreSQL: 8. There a read waits on the server and the network, so connections
 /// beyond the cores keep PostgreSQL busy; 8 measured better than 4, 16 and 32 in
