@@ -39,6 +39,15 @@ pub enum DatabaseKind {
 }
 
 impl DatabaseKind {
+    /// The kind of a database URL, as the server reads it (`DatabaseUrl::parse`); None
+    /// for one it would refuse.
+    pub fn of_url(raw: &str) -> Option<DatabaseKind> {
+        match clientele_persistence::DatabaseUrl::parse(raw).ok()? {
+            clientele_persistence::DatabaseUrl::Sqlite(_) => Some(DatabaseKind::Sqlite),
+            clientele_persistence::DatabaseUrl::Postgres(_) => Some(DatabaseKind::Postgres),
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             DatabaseKind::Sqlite => "sqlite",
@@ -441,6 +450,22 @@ mod tests {
         assert!(parse_base_url("http://127.0.0.1:0").is_err());
         assert!(parse_base_url("http://127.0.0.1:99999").is_err());
         assert!(parse_base_url("http://[::1").is_err());
+    }
+
+    /// A server reached by --url is judged by the targets of the database its
+    /// --database-url names; an empty one names none.
+    #[test]
+    fn a_database_urls_kind() {
+        use DatabaseKind::*;
+        for (url, kind) in [
+            ("postgres://postgres@127.0.0.1:5432/test", Some(Postgres)),
+            ("postgresql://u@localhost/db", Some(Postgres)),
+            ("sqlite://clientele.db", Some(Sqlite)),
+            ("clientele.db", Some(Sqlite)),
+            ("  ", None),
+        ] {
+            assert_eq!(DatabaseKind::of_url(url), kind, "{url}");
+        }
     }
 
     #[test]

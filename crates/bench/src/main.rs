@@ -254,13 +254,7 @@ fn known_database(args: &Args, target: &Target, started_on: DatabaseKind) -> Opt
     if target.managed.is_some() {
         return Some(started_on);
     }
-    args.database_url.as_deref().map(|url| {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            DatabaseKind::Postgres
-        } else {
-            DatabaseKind::Sqlite
-        }
-    })
+    args.database_url.as_deref().and_then(DatabaseKind::of_url)
 }
 
 /// Where contacts are seeded: the started server's database, or --database-url.
