@@ -1888,6 +1888,20 @@ mod tests {
         Contact::create(project, input, clientele_domain::time::now()).unwrap()
     }
 
+    /// The first page of 20 of `f`'s search, newest first, as `list` asks for it.
+    fn first_page<'a>(customer: Uuid, f: &'a Filter, terms: &'a [Term]) -> SearchQuery<'a> {
+        SearchQuery {
+            customer_id: customer,
+            f,
+            terms,
+            sort: SortBy::CreatedAt,
+            desc: true,
+            after: None,
+            offset: 0,
+            limit: 20,
+        }
+    }
+
     /// A full name whose first word starts the first names of many contacts finds the
     /// longer first names one seek each, on the statistics the server gathers
     /// (`refresh_statistics`: sampled, they take a project for about a thousand
@@ -1975,16 +1989,7 @@ mod tests {
         assert!(terms
             .iter()
             .any(|t| matches!(t, Term::Name { longer: true, .. })));
-        let q = SearchQuery {
-            customer_id: customer,
-            f: &f,
-            terms: &terms,
-            sort: SortBy::CreatedAt,
-            desc: true,
-            after: None,
-            offset: 0,
-            limit: 20,
-        };
+        let q = first_page(customer, &f, &terms);
         let page = SearchPage {
             source: PageSource::Terms(
                 term_branches(&q, true, &extended_first_names(&mut conn, &q).unwrap()).unwrap(),
@@ -2031,16 +2036,7 @@ mod tests {
             ..Filter::default()
         };
         let terms = search_terms(f.search.as_deref());
-        let q = SearchQuery {
-            customer_id: customer,
-            f: &f,
-            terms: &terms,
-            sort: SortBy::CreatedAt,
-            desc: true,
-            after: None,
-            offset: 0,
-            limit: 20,
-        };
+        let q = first_page(customer, &f, &terms);
         // (anna, longer, weber) and (weber, longer, anna) are the ones tested.
         let longer: Vec<bool> = terms
             .iter()
