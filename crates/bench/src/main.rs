@@ -172,6 +172,7 @@ fn run(args: &Args) -> Result<(), String> {
             scenario: id.name().to_string(),
             ratio_to_ceiling: ceiling.map(|c| rps / c),
             peak_rss_kib,
+            cpu_us_per_request: report::cost_per_request_us(cpu.as_ref(), &lanes),
             cpu,
             lanes,
         });

@@ -107,6 +107,9 @@ pub struct ScenarioResult {
     pub peak_rss_kib: Option<u64>,
     /// CPU use during the measured window, in cores.
     pub cpu: Option<CpuUse>,
+    /// The server's and its database's CPU per answered request, in µs
+    /// ([`cost_per_request_us`]).
+    pub cpu_us_per_request: Option<f64>,
     /// The first lane is the measured one; others are load beside it (login-flood).
     pub lanes: Vec<LaneSummary>,
 }
@@ -139,6 +142,28 @@ pub fn flood_check(scenarios: &[ScenarioResult]) -> Option<FloodCheck> {
         limit: FLOOD_P99_LIMIT,
         met: ratio < FLOOD_P99_LIMIT,
     })
+}
+
+/// The CPU of the server and of its database (PostgreSQL's processes; SQLite's work is
+/// the server's own), in µs, per request answered on any of the scenario's lanes: what
+/// one request costs the system under test on these cores, the client's share left
+/// out. At saturation the rate is about the cores left by the client over this, and
+/// with a fixed number of connections the latency follows the rate. `None` when the
+/// server's CPU is unknown (a server reached by URL) or nothing was answered.
+pub fn cost_per_request_us(cpu: Option<&CpuUse>, lanes: &[LaneSummary]) -> Option<f64> {
+    let c = cpu?;
+    let busy = c.server_cores? + c.database_cores.unwrap_or(0.0);
+    let rps: f64 = lanes.iter().map(|l| l.requests_per_sec).sum();
+    (rps > 0.0).then(|| busy * 1e6 / rps)
+}
+
+/// `45.5` below 100 µs, `835` above: enough digits to compare two runs.
+fn format_cost(us: Option<f64>) -> String {
+    match us {
+        Some(v) if v < 100.0 => format!("{v:.1}"),
+        Some(v) => format!("{v:.0}"),
+        None => "-".into(),
+    }
 }
 
 /// `1.21/0.70/0.05`: server, client and other processes, in cores; with the database's
@@ -195,7 +220,7 @@ pub fn table(r: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<24} {:>5} {:>10} {:>8} {:>8} {:>8} {:>8} {:>7} {:>9} {:>10} {:>21}",
+        "{:<24} {:>5} {:>10} {:>8} {:>8} {:>8} {:>8} {:>7} {:>9} {:>10} {:>7} {:>21}",
         "scenario",
         "conns",
         "req/s",
@@ -206,24 +231,27 @@ pub fn table(r: &Report) -> String {
         "non-2xx",
         "transport",
         "peak RSS",
+        "µs/req",
         "CPU srv/cli/[db/]oth"
     );
     for s in &r.scenarios {
         for (i, l) in s.lanes.iter().enumerate() {
-            let (label, ratio, mem, cpu) = if i == 0 {
+            let (label, ratio, mem, cost, cpu) = if i == 0 {
                 (
                     s.scenario.clone(),
                     s.ratio_to_ceiling.map_or("-".into(), format_ratio),
                     format_mib(s.peak_rss_kib),
+                    format_cost(s.cpu_us_per_request),
                     format_cpu(s.cpu.as_ref()),
                 )
             } else {
                 let label = format!("  + {} beside it", l.name);
-                (label, String::new(), String::new(), String::new())
+                let blank = String::new;
+                (label, blank(), blank(), blank(), blank())
             };
             let _ = writeln!(
                 out,
-                "{:<24} {:>5} {:>10} {:>8} {:>8} {:>8} {:>8} {:>7} {:>9} {:>10} {:>21}",
+                "{:<24} {:>5} {:>10} {:>8} {:>8} {:>8} {:>8} {:>7} {:>9} {:>10} {:>7} {:>21}",
                 label,
                 l.connections,
                 format_rps(l.requests_per_sec),
@@ -234,14 +262,17 @@ pub fn table(r: &Report) -> String {
                 l.non_2xx,
                 l.transport_errors,
                 mem,
+                cost,
                 cpu
             );
         }
     }
     let _ = writeln!(
         out,
-        "\nCPU srv/cli/[db/]oth: cores busy during the measured window for the server, \
-         this client, the local PostgreSQL (when used) and every other process."
+        "\nµs/req: the server's and the local PostgreSQL's CPU per request answered (all \
+         of a scenario's lanes).\nCPU srv/cli/[db/]oth: cores busy during the measured \
+         window for the server, this client, the local PostgreSQL (when used) and every \
+         other process."
     );
     if let Some(f) = &r.login_flood {
         let _ = writeln!(
@@ -288,24 +319,56 @@ mod tests {
     use crate::stats::Recorder;
     use std::time::Duration;
 
-    fn result(name: &str, p99_ms: u64, rps_n: u64) -> ScenarioResult {
+    fn cpu(server: Option<f64>, database: Option<f64>) -> CpuUse {
+        CpuUse {
+            server_cores: server,
+            client_cores: Some(0.5),
+            database_cores: database,
+            machine_cores: 1.9,
+            other_cores: Some(0.2),
+        }
+    }
+
+    fn lane(name: &str, p99_ms: u64, rps_n: u64) -> LaneSummary {
         let mut r = Recorder::new();
         for _ in 0..rps_n {
             r.response(200, Duration::from_millis(p99_ms));
         }
+        r.summary(name, 32, Duration::from_secs(1))
+    }
+
+    fn result(name: &str, p99_ms: u64, rps_n: u64) -> ScenarioResult {
+        let cpu = cpu(Some(1.2), None);
+        let lanes = vec![lane(name, p99_ms, rps_n)];
         ScenarioResult {
             scenario: name.into(),
             ratio_to_ceiling: Some(0.5),
             peak_rss_kib: Some(20 * 1024),
-            cpu: Some(CpuUse {
-                server_cores: Some(1.2),
-                client_cores: Some(0.5),
-                database_cores: None,
-                machine_cores: 1.9,
-                other_cores: Some(0.2),
-            }),
-            lanes: vec![r.summary(name, 32, Duration::from_secs(1))],
+            cpu_us_per_request: cost_per_request_us(Some(&cpu), &lanes),
+            cpu: Some(cpu),
+            lanes,
         }
+    }
+
+    #[test]
+    fn a_requests_cost_is_the_server_and_database_cpu_over_every_lane() {
+        // 1.2 cores of server and 0.6 of PostgreSQL over 30 + 10 requests a second.
+        let lanes = [lane("get-contact", 2, 30), lane("login", 40, 10)];
+        let cost = cost_per_request_us(Some(&cpu(Some(1.2), Some(0.6))), &lanes).unwrap();
+        assert!((cost - 45_000.0).abs() < 1.0, "{cost}");
+        // On SQLite the database's work is the server's.
+        let cost = cost_per_request_us(Some(&cpu(Some(1.2), None)), &lanes[..1]).unwrap();
+        assert!((cost - 40_000.0).abs() < 1.0, "{cost}");
+        // Unknown without the server's CPU or without an answer.
+        assert_eq!(
+            cost_per_request_us(Some(&cpu(None, Some(0.6))), &lanes),
+            None
+        );
+        assert_eq!(cost_per_request_us(None, &lanes), None);
+        assert_eq!(cost_per_request_us(Some(&cpu(Some(1.2), None)), &[]), None);
+        assert_eq!(format_cost(Some(45.54)), "45.5");
+        assert_eq!(format_cost(Some(834.6)), "835");
+        assert_eq!(format_cost(None), "-");
     }
 
     #[test]
@@ -393,5 +456,7 @@ mod tests {
         assert!(t.contains("non-2xx by status {503: 1}"), "{t}");
         assert!(t.contains("20.0 MiB"), "{t}");
         assert!(t.contains("1.20/0.50/0.20"), "{t}");
+        // 1.2 cores over 10 requests a second.
+        assert!(t.contains(" 120000 "), "{t}");
     }
 }

@@ -407,7 +407,7 @@ impl ContactRequests {
     /// later run's short and one-name searches look for their page among them first;
     /// under one fixed name that matched none of those searches, every such search
     /// then read all its matches (135 short searches a second against 3,816 on the
-    /// fresh database: BENCHMARKS.md, twenty-fourth session).
+    /// fresh database: BENCHMARKS-HISTORY.md, twenty-fourth session).
     fn create(&self, kind: &str, conn: usize, seq: u64, out: &mut Vec<u8>) {
         let (first, last) = crate::bulk::name(((conn as u64) << 40) ^ seq);
         let body = json!({

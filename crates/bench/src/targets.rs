@@ -263,6 +263,7 @@ mod tests {
             scenario: name.into(),
             ratio_to_ceiling: Some(ratio),
             peak_rss_kib: Some(66 * 1024),
+            cpu_us_per_request: None,
             cpu: None,
             lanes: vec![r.summary(name, conns, Duration::from_secs(1))],
         }
