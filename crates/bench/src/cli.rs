@@ -19,7 +19,9 @@ By default it starts the server itself from the `clientele` binary next to this 
 file or a fresh PostgreSQL database that is dropped afterwards, sets up a tenant over \
 HTTP (sign-up, settings, channels, members), then drives each scenario with its own \
 keep-alive HTTP/1.1 connections for a fixed time and reports requests/s, p50/p99/p99.9 \
-latency, non-2xx answers and transport errors, and the server's peak resident memory.
+latency, non-2xx answers and transport errors, the server's peak resident memory, the \
+CPU busy on the machine, and what a request cost the server and its database in CPU \
+time (µs/req).
 
 Every run also measures the framework ceiling, GET /health on the same server, and \
 prints each scenario as a ratio to it: the ratio holds on a noisy machine where \
