@@ -1267,8 +1267,9 @@ fn search_page(conn: &mut DbConn, q: &SearchQuery<'_>) -> Result<Vec<Row>> {
 /// A whole first name that no longer one extends is the common case (`anna weber`),
 /// and its longer names' branch ([`Fenced`]) finds nothing after a recursive query, a
 /// materialization and a sort: left out, a full-name search costs what an email search
-/// does (BENCHMARKS-HISTORY.md, twenty-third session). A name added between this statement
-/// and the search's is found by the next search, as one added just after it would be.
+/// does (BENCHMARKS-HISTORY.md, twenty-third session). A name added between this
+/// statement and the search's is found by the next search, as one added just after it
+/// would be.
 fn extended_first_names(conn: &mut DbConn, q: &SearchQuery<'_>) -> Result<Vec<bool>> {
     let words: Vec<(usize, &String)> = q
         .terms
@@ -1686,7 +1687,8 @@ const WINDOW_ALL: &str = "\"contacts\".\"id\", \"contacts\".\"project_id\", \
 /// creation-time filters and the newest-first order name. A window of these is read
 /// from that index alone, with no read of the table per row (at 1,000,000 contacts a
 /// whole name's window, 700-1,300 rows for a page of 20, took 26-32% less time on
-/// SQLite with this and terms that do not name the project again: BENCHMARKS-HISTORY.md).
+/// SQLite with this and terms that do not name the project again:
+/// BENCHMARKS-HISTORY.md).
 const WINDOW_BY_CREATION: &str = "\"contacts\".\"id\", \"contacts\".\"email\", \
      \"contacts\".\"first_name_key\", \"contacts\".\"last_name_key\", \
      \"contacts\".\"phone_digits\", \"contacts\".\"created_at\", \"contacts\".\"deleted_at\"";

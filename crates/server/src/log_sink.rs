@@ -4,8 +4,8 @@
 //! `write` system call on the request's thread: 4.5% of a get-by-id's server CPU at 32
 //! connections (perf, BENCHMARKS-HISTORY.md). Here a line is appended to a shared
 //! buffer, and a thread writes the buffer out at most [`FLUSH_AFTER`] after its first
-//! line, so a burst of requests costs one system call per batch. Nothing wakes that thread per
-//! line: only a line landing in an empty buffer does.
+//! line, so a burst of requests costs one system call per batch. Nothing wakes that
+//! thread per line: only a line landing in an empty buffer does.
 //!
 //! The price: a line reaches the output up to [`FLUSH_AFTER`] late, and lines still
 //! buffered when the process is killed are lost. [`flush`] writes them out; the binary
