@@ -357,13 +357,20 @@ impl Db {
 /// tried; twice the cores leaves room for the moments a reader is off its core (handing
 /// its rows back to a worker, or a bounded read on an HTTP worker between requests).
 ///
-/// PostgreSQL: 8. There a read waits on the server and the network, so connections
-/// beyond the cores keep PostgreSQL busy; 8 measured better than 4, 16 and 32 in
-/// earlier sessions (BENCHMARKS-HISTORY.md).
+/// PostgreSQL: twice the cores too, at least 4 and at most 32 (the usual sizing of a
+/// PostgreSQL pool: the cores' worth of backends at work, as many again waiting on the
+/// network or the disk). Each connection is a backend process, and the scheduler
+/// shares the cores between the server's processes and PostgreSQL's as groups (Linux
+/// autogroups by session, systemd services by cgroup), so the backends at work share
+/// PostgreSQL's part among themselves: with 8 on 2 cores, one in a hundred searches at
+/// 1,000,000 contacts spent over 20 ms inside PostgreSQL for about 0.4 ms of work, and
+/// search p99 was 25-27 ms against 19-21 with 4, for 8-17% fewer requests a second
+/// (BENCHMARKS.md, twenty-sixth session). With the groups switched off, 8 had a search
+/// p99 of 17-22 ms: the pool is smaller for the groups' sake.
 pub fn auto_pool_size(backend: Backend, cores: usize) -> u32 {
     match backend {
         Backend::Sqlite => u32::try_from(cores.clamp(1, 64) * 2).unwrap_or(128),
-        Backend::Postgres => 8,
+        Backend::Postgres => u32::try_from(cores.clamp(2, 16) * 2).unwrap_or(32),
     }
 }
 
@@ -473,15 +480,17 @@ mod tests {
         (release, holder)
     }
 
-    /// Without a configured size, SQLite gets twice the cores and PostgreSQL 8; a
-    /// configured size is kept.
+    /// Without a configured size, SQLite and PostgreSQL get twice the cores (PostgreSQL
+    /// between 4 and 32); a configured size is kept.
     #[test]
     fn the_pool_is_sized_by_backend_unless_configured() {
         assert_eq!(auto_pool_size(Backend::Sqlite, 2), 4);
         assert_eq!(auto_pool_size(Backend::Sqlite, 1), 2);
         assert_eq!(auto_pool_size(Backend::Sqlite, 16), 32);
-        assert_eq!(auto_pool_size(Backend::Postgres, 2), 8);
-        assert_eq!(auto_pool_size(Backend::Postgres, 64), 8);
+        assert_eq!(auto_pool_size(Backend::Postgres, 2), 4);
+        assert_eq!(auto_pool_size(Backend::Postgres, 1), 4);
+        assert_eq!(auto_pool_size(Backend::Postgres, 6), 12);
+        assert_eq!(auto_pool_size(Backend::Postgres, 64), 32);
         let (_auto_dir, auto) = sqlite("auto-size", DbOptions::default());
         assert_eq!(
             auto.pool_state().2,
