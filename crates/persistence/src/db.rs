@@ -361,17 +361,20 @@ impl Db {
 /// PostgreSQL pool: the cores' worth of backends at work, as many again waiting on the
 /// network or the disk). Each connection is a backend process, and the scheduler
 /// shares the cores between the server's processes and PostgreSQL's as groups (Linux
-/// autogroups by session, systemd services by cgroup), so the backends at work share
-/// PostgreSQL's part among themselves: with 8 on 2 cores, one in a hundred searches at
-/// 1,000,000 contacts spent over 20 ms inside PostgreSQL for about 0.4 ms of work, and
-/// search p99 was 25-27 ms against 19-21 with 4, for 8-17% fewer requests a second
-/// (BENCHMARKS.md, twenty-sixth session). With the groups switched off, 8 had a search
-/// p99 of 17-22 ms: the pool is smaller for the groups' sake.
+/// autogroups by session; cgroups with the CPU controller, as services can run), so
+/// the backends at work share PostgreSQL's part among themselves. With 8 on 2 cores,
+/// one in a hundred searches at 1,000,000 contacts spent over 20 ms inside PostgreSQL
+/// for about 0.4 ms of work, and the e-mail search's p99 was 25-26 ms against 19-21
+/// with 4, for 8-17% fewer requests a second (BENCHMARKS.md, twenty-sixth session).
+/// With the groups switched off, 8 had a search p99 of 17-22 ms: the pool is smaller
+/// for the groups' sake.
 pub fn auto_pool_size(backend: Backend, cores: usize) -> u32 {
-    match backend {
-        Backend::Sqlite => u32::try_from(cores.clamp(1, 64) * 2).unwrap_or(128),
-        Backend::Postgres => u32::try_from(cores.clamp(2, 16) * 2).unwrap_or(32),
-    }
+    let (least, most) = match backend {
+        Backend::Sqlite => (1, 64),
+        Backend::Postgres => (2, 16),
+    };
+    // Clamped first, twice the cores is at most 128: no truncation.
+    (cores.clamp(least, most) * 2) as u32
 }
 
 fn cores() -> usize {
