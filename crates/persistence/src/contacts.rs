@@ -18,13 +18,15 @@ use diesel::sql_types::Bool;
 use uuid::Uuid;
 
 use crate::conn::{DbConn, MultiBackend};
+use crate::parsed::{MaybeParsed, Parsed};
 use crate::prepared::Together;
 use crate::schema::{self, contact_tags, contacts};
 use crate::search_counts::SearchCounts;
 use crate::stamp::{MaybeStamp, Stamp};
 use crate::{errors, events};
 
-#[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
+/// A contact as written (insert, update). Read back as a [`ReadRow`].
+#[derive(Debug, Insertable, AsChangeset)]
 #[diesel(treat_none_as_default_value = false)]
 #[diesel(table_name = contacts, treat_none_as_null = true)]
 struct Row {
@@ -72,23 +74,69 @@ struct Row {
     version: i64,
 }
 
-/// The SQL type of a whole [`Row`], column by column.
-type RowSql = diesel::dsl::SqlTypeOf<<Row as Selectable<MultiBackend>>::SelectExpression>;
+/// A contact as read: the columns [`ReadRow::into_domain`] uses, each id, enum and JSON
+/// value parsed from the row's own text ([`Parsed`]), not copied into a `String` to be
+/// parsed and dropped. The search keys, `customer_id` (every read filters on it) and
+/// `last_order_key` (a copy of `last_order_at` for sorting) are not read at all.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = contacts)]
+struct ReadRow {
+    id: Parsed<Uuid>,
+    project_id: Parsed<Uuid>,
+    kind: Parsed<Kind>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    display_name: String,
+    email: String,
+    phone: Option<String>,
+    stage: Parsed<Stage>,
+    status: Parsed<ContactStatus>,
+    tier: Parsed<Tier>,
+    customer_type: Parsed<CustomerType>,
+    source: MaybeParsed<Source>,
+    assigned_to: MaybeParsed<Uuid>,
+    tags: Parsed<Vec<String>>,
+    marketing_opt_in: bool,
+    company_id: MaybeParsed<Uuid>,
+    user_id: MaybeParsed<Uuid>,
+    custom_attributes: Parsed<serde_json::Map<String, serde_json::Value>>,
+    total_orders: i64,
+    total_spent: i64,
+    average_order_value: i64,
+    lifetime_value: i64,
+    currency: Option<String>,
+    #[diesel(deserialize_as = MaybeStamp)]
+    first_order_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = MaybeStamp)]
+    last_order_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = Stamp)]
+    created_at: NaiveDateTime,
+    #[diesel(deserialize_as = Stamp)]
+    updated_at: NaiveDateTime,
+    #[diesel(deserialize_as = MaybeStamp)]
+    churned_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = MaybeStamp)]
+    deleted_at: Option<NaiveDateTime>,
+    version: i64,
+}
 
-/// `"contacts"."id", "contacts"."customer_id", …`: a [`Row`]'s select list, built once
+/// The SQL type of a whole [`ReadRow`], column by column.
+type RowSql = diesel::dsl::SqlTypeOf<<ReadRow as Selectable<MultiBackend>>::SelectExpression>;
+
+/// `"contacts"."id", "contacts"."project_id", …`: a [`ReadRow`]'s select list, built once
 /// from the schema. A boxed query (a list, a search) has no type that fixes its SQL,
 /// so diesel builds its text on every run to find the prepared statement. Column by
 /// column (two quoted identifiers each) that was most of the tenth of a list's CPU
 /// spent building SQL; one prebuilt string is one copy. Double-quoted identifiers are
 /// valid on both backends.
 static ROW_COLUMNS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    let q = contacts::table.select(Row::as_select());
+    let q = contacts::table.select(ReadRow::as_select());
     let sql = diesel::debug_query::<diesel::pg::Pg, _>(&q).to_string();
     let list = sql.strip_prefix("SELECT ").unwrap_or(&sql);
     list.split(" FROM ").next().unwrap_or(list).to_string()
 });
 
-/// A [`Row`]'s columns, for boxed queries. Not diesel's `sql` literal: diesel never
+/// A [`ReadRow`]'s columns, for boxed queries. Not diesel's `sql` literal: diesel never
 /// keeps a statement with one of those prepared.
 fn row_columns() -> RowColumns {
     RowColumns
@@ -218,16 +266,16 @@ impl Row {
             version: c.version,
         })
     }
+}
 
+impl ReadRow {
     fn into_domain(self) -> Result<Contact> {
-        let bad = |what: &str| Error::Internal(format!("contact {}: bad {what}", self.id));
-        let uuid = |s: &Option<String>, what: &str| {
-            s.as_deref().map(|s| errors::stored_id(s, what)).transpose()
-        };
+        let id = self.id.0;
+        let bad = |what: &str| Error::Internal(format!("contact {id}: bad {what}"));
         Ok(Contact {
-            id: errors::stored_id(&self.id, "contact id")?,
-            project_id: errors::stored_id(&self.project_id, "project id")?,
-            kind: Kind::parse(&self.kind).ok_or_else(|| bad("kind"))?,
+            id,
+            project_id: self.project_id.0,
+            kind: self.kind.0,
             // Stored normalized by their parsers; taken back as they are.
             email: match self.email.is_empty() {
                 true => None,
@@ -237,24 +285,17 @@ impl Row {
                 .phone
                 .map(|p| Phone::from_stored(p).ok_or_else(|| bad("phone")))
                 .transpose()?,
-            stage: Stage::parse(&self.stage).ok_or_else(|| bad("stage"))?,
-            status: ContactStatus::parse(&self.status).ok_or_else(|| bad("status"))?,
-            tier: Tier::parse(&self.tier).ok_or_else(|| bad("tier"))?,
-            customer_type: CustomerType::parse(&self.customer_type)
-                .ok_or_else(|| bad("customer_type"))?,
-            source: self
-                .source
-                .as_deref()
-                .map(|s| Source::parse(s, "source"))
-                .transpose()
-                .map_err(|_| bad("source"))?,
-            assigned_to: uuid(&self.assigned_to, "assignee id")?,
-            tags: serde_json::from_str(&self.tags).map_err(|_| bad("tags"))?,
+            stage: self.stage.0,
+            status: self.status.0,
+            tier: self.tier.0,
+            customer_type: self.customer_type.0,
+            source: self.source.0,
+            assigned_to: self.assigned_to.0,
+            tags: self.tags.0,
             marketing_opt_in: self.marketing_opt_in,
-            company_id: uuid(&self.company_id, "company id")?,
-            user_id: uuid(&self.user_id, "user id")?,
-            custom_attributes: serde_json::from_str(&self.custom_attributes)
-                .map_err(|_| bad("custom_attributes"))?,
+            company_id: self.company_id.0,
+            user_id: self.user_id.0,
+            custom_attributes: self.custom_attributes.0,
             stats: OrderStats {
                 total_orders: self.total_orders,
                 total_spent: self.total_spent,
@@ -438,11 +479,11 @@ pub fn find(
         .filter(contacts::id.eq(id))
         .filter(contacts::customer_id.eq(customer_id))
         .filter(contacts::project_id.eq(project_id))
-        .select(Row::as_select())
+        .select(ReadRow::as_select())
         .first(c)
         .optional())
     .map_err(errors::db)?
-    .map(Row::into_domain)
+    .map(ReadRow::into_domain)
     .transpose()
 }
 
@@ -472,7 +513,7 @@ pub fn find_with_project(
         tenant,
         (
             crate::projects::Row::as_select(),
-            Option::<Row>::as_select()
+            Option::<ReadRow>::as_select()
         )
     )
     .map_err(errors::db)?;
@@ -480,7 +521,7 @@ pub fn find_with_project(
         .map(|(project, contact)| {
             Ok((
                 project.into_domain()?,
-                contact.map(Row::into_domain).transpose()?,
+                contact.map(ReadRow::into_domain).transpose()?,
             ))
         })
         .transpose()
@@ -499,11 +540,11 @@ pub fn find_by_email(
         .filter(contacts::customer_id.eq(customer_id))
         .filter(contacts::project_id.eq(project_id))
         .filter(contacts::email.eq(email.as_str()))
-        .select(Row::as_select())
+        .select(ReadRow::as_select())
         .first(c)
         .optional())
     .map_err(errors::db)?
-    .map(Row::into_domain)
+    .map(ReadRow::into_domain)
     .transpose()
 }
 
@@ -1065,7 +1106,7 @@ pub fn list(
         }
         q.select(row_columns())
             .limit(limit + 1)
-            .load::<Row>(conn)
+            .load::<ReadRow>(conn)
             .map_err(errors::db)?
     } else {
         let offset = match page {
@@ -1099,7 +1140,7 @@ pub fn list(
     let items = rows
         .into_iter()
         .take(limit as usize)
-        .map(Row::into_domain)
+        .map(ReadRow::into_domain)
         .collect::<Result<Vec<_>>>()?;
     let next = match items.last() {
         Some(last) if more => Some(After {
@@ -1254,7 +1295,7 @@ macro_rules! branch_keys {
 /// to sort them: at a million contacts a common prefix matches hundreds, and that was
 /// most of a search's time. One statement rather than one per term and one for the
 /// page: on PostgreSQL each statement is a round trip and its own execution.
-fn search_page(conn: &mut DbConn, q: &SearchQuery<'_>) -> Result<Vec<Row>> {
+fn search_page(conn: &mut DbConn, q: &SearchQuery<'_>) -> Result<Vec<ReadRow>> {
     let extended = extended_first_names(conn, q)?;
     let branches = term_branches(q, matches!(conn, DbConn::Sqlite(_)), &extended)?;
     rows_of_page(conn, q, PageSource::Terms(branches))
@@ -1426,7 +1467,7 @@ fn term_branches(
 /// page, whatever the project's size; a rare prefix (or a rare filter beside it) reads
 /// the whole window and finds too few, and [`search_page`] answers. The filters are
 /// applied outside the window so that it bounds the rows read, not the rows that pass.
-fn window_page(conn: &mut DbConn, q: &SearchQuery<'_>, window: i64) -> Result<Vec<Row>> {
+fn window_page(conn: &mut DbConn, q: &SearchQuery<'_>, window: i64) -> Result<Vec<ReadRow>> {
     let project = q.f.project_id.to_string();
     let by_rowid = matches!(conn, DbConn::Sqlite(_));
     let desc = q.desc;
@@ -1459,7 +1500,11 @@ fn window_page(conn: &mut DbConn, q: &SearchQuery<'_>, window: i64) -> Result<Ve
 
 /// The contacts of rows `offset .. offset + limit + 1` of `source`, read whole, in list
 /// order; the tenant is checked here.
-fn rows_of_page(conn: &mut DbConn, q: &SearchQuery<'_>, source: PageSource) -> Result<Vec<Row>> {
+fn rows_of_page(
+    conn: &mut DbConn,
+    q: &SearchQuery<'_>,
+    source: PageSource,
+) -> Result<Vec<ReadRow>> {
     let desc = q.desc;
     let page = SearchPage {
         source,
@@ -1478,11 +1523,11 @@ fn rows_of_page(conn: &mut DbConn, q: &SearchQuery<'_>, source: PageSource) -> R
             if desc {
                 rows.order(($col.desc(), contacts::id.desc()))
                     .select(row_columns())
-                    .load::<Row>(conn)
+                    .load::<ReadRow>(conn)
             } else {
                 rows.order(($col.asc(), contacts::id.asc()))
                     .select(row_columns())
-                    .load::<Row>(conn)
+                    .load::<ReadRow>(conn)
             }
         };
     }
@@ -1757,16 +1802,26 @@ mod tests {
     use diesel::pg::Pg;
     use diesel::sqlite::Sqlite;
 
-    /// A page's select list is the typed one, written once, and a boxed page that uses
-    /// it stays prepared on both backends (diesel's `sql` literal would not).
+    /// A page's select list is the typed one, written once, without the columns a read
+    /// does not use, and a boxed page that uses it stays prepared on both backends (diesel's `sql` literal would not).
     #[test]
     fn a_pages_select_list_is_the_rows_and_keeps_it_prepared() {
-        let typed = contacts::table.select(Row::as_select());
+        let typed = contacts::table.select(ReadRow::as_select());
         assert_eq!(
             diesel::debug_query::<Pg, _>(&typed).to_string(),
             format!("SELECT {} FROM \"contacts\" -- binds: []", *ROW_COLUMNS)
         );
-        assert!(ROW_COLUMNS.starts_with("\"contacts\".\"id\", \"contacts\".\"customer_id\""));
+        assert!(ROW_COLUMNS.starts_with("\"contacts\".\"id\", \"contacts\".\"project_id\""));
+        // What a contact read does not use is not read.
+        for unused in [
+            "customer_id",
+            "first_name_key",
+            "last_name_key",
+            "phone_digits",
+            "last_order_key",
+        ] {
+            assert!(!ROW_COLUMNS.contains(unused), "{unused}");
+        }
         let page = || {
             contacts::table
                 .filter(contacts::project_id.eq("p"))

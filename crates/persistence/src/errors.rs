@@ -10,8 +10,21 @@ pub fn db(e: DieselError) -> Error {
         DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
             Error::Unavailable(info.message().to_string())
         }
-        other => Error::Internal(format!("database error: {other}")),
+        other => Error::Internal(format!("database error: {}", with_causes(&other))),
     }
+}
+
+/// `e` and each error that caused it, `: `-separated: diesel's error for a value that
+/// did not load names only the column, and the reason is its cause.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }
 
 /// Turns a unique-constraint failure into a conflict naming `field`.

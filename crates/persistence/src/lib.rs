@@ -79,6 +79,7 @@ pub mod expiring;
 pub mod idempotency;
 pub mod identity;
 pub mod migrations;
+mod parsed;
 mod prepared;
 pub mod projects;
 pub mod schema;
