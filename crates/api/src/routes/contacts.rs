@@ -30,13 +30,14 @@ use crate::state::AppState;
 pub const REPLAYED: &str = "Idempotent-Replayed";
 
 /// A customer record of a project. Money is in minor units of `currency`.
+// The closed sets of values are their static text: no string allocated per contact.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ContactBody {
     pub id: Uuid,
     pub project_id: Uuid,
     /// `individual` or `business`.
     #[schema(example = "individual")]
-    pub kind: String,
+    pub kind: &'static str,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     #[schema(example = "John Doe")]
@@ -48,16 +49,16 @@ pub struct ContactBody {
     pub phone: Option<String>,
     /// `lead`, `prospect`, `customer` or `churned`.
     #[schema(example = "lead")]
-    pub stage: String,
+    pub stage: &'static str,
     /// The lifecycle actions allowed from the current stage.
     #[schema(example = json!(["qualify"]))]
-    pub allowed_actions: Vec<String>,
+    pub allowed_actions: Vec<&'static str>,
     /// `active`, `inactive` or `blocked`.
-    pub status: String,
+    pub status: &'static str,
     /// `free`, `basic`, `pro` or `enterprise`.
-    pub tier: String,
+    pub tier: &'static str,
     /// `retail`, `wholesale` or `vip`.
-    pub customer_type: String,
+    pub customer_type: &'static str,
     /// `website`, `referral`, `cold-call`, `event`, `import` or the tenant's own text.
     pub source: Option<String>,
     pub assigned_to: Option<Uuid>,
@@ -87,20 +88,20 @@ impl From<Contact> for ContactBody {
         ContactBody {
             allowed_actions: allowed_actions(c.stage)
                 .into_iter()
-                .map(|a| a.as_str().to_string())
+                .map(|a| a.as_str())
                 .collect(),
             id: c.id,
             project_id: c.project_id,
-            kind: c.kind.as_str().into(),
+            kind: c.kind.as_str(),
             first_name: c.first_name,
             last_name: c.last_name,
             display_name: c.display_name,
             email: c.email.map(|e| e.into_string()),
             phone: c.phone.map(|p| p.into_string()),
-            stage: c.stage.as_str().into(),
-            status: c.status.as_str().into(),
-            tier: c.tier.as_str().into(),
-            customer_type: c.customer_type.as_str().into(),
+            stage: c.stage.as_str(),
+            status: c.status.as_str(),
+            tier: c.tier.as_str(),
+            customer_type: c.customer_type.as_str(),
             source: c.source.map(|s| s.as_str().to_string()),
             assigned_to: c.assigned_to,
             tags: c.tags,
