@@ -187,7 +187,8 @@ mod tests {
             .map_err(crate::errors::db)
             .unwrap_err()
             .to_string();
-        assert!(bad.contains("stored id is not valid"), "{bad}");
+        // The cause once, after diesel's own words, which name only the column.
+        assert_eq!(bad.matches("stored id is not valid").count(), 1, "{bad}");
         assert!(bad.contains("not-a-uuid"), "{bad}");
         let bad = diesel::select(sql::<Nullable<Text>>("'vip'"))
             .get_result::<MaybeParsed<Vec<String>>>(&mut conn)
