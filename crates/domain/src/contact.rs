@@ -196,6 +196,12 @@ impl Source {
         }
     }
 
+    /// A known source by its own spelling (`as_str`), as stored; `None` for any other
+    /// text. Allocates nothing, unlike [`Source::parse`].
+    pub fn known(text: &str) -> Option<Source> {
+        Self::KNOWN.into_iter().find(|s| s.as_str() == text)
+    }
+
     /// Known sources match case-insensitively (and `cold_call` for `cold-call`); any
     /// other text of at most 50 characters is kept as typed.
     pub fn parse(raw: &str, field: &str) -> std::result::Result<Source, FieldError> {
@@ -1298,6 +1304,13 @@ mod tests {
         assert_eq!(Source::ColdCall.as_str(), "cold-call");
         assert!(Source::parse(&"s".repeat(51), "source").is_err());
         assert!(Source::parse("a\tb", "source").is_err());
+        // As stored: a known source's own spelling only; parse for anything else.
+        for known in Source::KNOWN {
+            assert_eq!(Source::known(known.as_str()), Some(known));
+        }
+        assert_eq!(Source::known("Website"), None);
+        assert_eq!(Source::known("cold_call"), None);
+        assert_eq!(Source::known("Trade Fair 2025"), None);
     }
 
     #[test]
