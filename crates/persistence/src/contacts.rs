@@ -512,7 +512,7 @@ pub fn find_with_project(
         projects::customer_id,
         tenant,
         (
-            crate::projects::Row::as_select(),
+            crate::projects::ReadRow::as_select(),
             Option::<ReadRow>::as_select()
         )
     )
@@ -520,7 +520,7 @@ pub fn find_with_project(
     found
         .map(|(project, contact)| {
             Ok((
-                project.into_domain()?,
+                project.into_domain(),
                 contact.map(ReadRow::into_domain).transpose()?,
             ))
         })

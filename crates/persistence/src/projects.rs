@@ -13,10 +13,12 @@ use uuid::Uuid;
 
 use crate::conn::DbConn;
 use crate::errors;
+use crate::parsed::Parsed;
 use crate::schema::{project_members, projects};
 use crate::stamp::Stamp;
 
-#[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
+/// A project as written. Read back as a [`ReadRow`].
+#[derive(Debug, Insertable, AsChangeset)]
 #[diesel(treat_none_as_default_value = false)]
 #[diesel(table_name = projects)]
 pub(crate) struct Row {
@@ -50,21 +52,41 @@ impl Row {
             version: p.version,
         })
     }
+}
 
-    pub(crate) fn into_domain(self) -> Result<Project> {
-        Ok(Project {
-            id: errors::stored_id(&self.id, "project id")?,
-            customer_id: errors::stored_id(&self.customer_id, "customer id")?,
-            billing_account_id: errors::stored_id(&self.billing_account_id, "billing account id")?,
-            settings: serde_json::from_str(&self.settings)
-                .map_err(|e| Error::Internal(format!("project {}: bad settings: {e}", self.id)))?,
+/// A project as read: ids and settings parsed from the row's own text ([`Parsed`]), as
+/// a contact's are. Every request in a project reads it (a get-by-id with its contact).
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = projects)]
+pub(crate) struct ReadRow {
+    id: Parsed<Uuid>,
+    customer_id: Parsed<Uuid>,
+    billing_account_id: Parsed<Uuid>,
+    slug: String,
+    name: String,
+    status: String,
+    settings: Parsed<serde_json::Map<String, serde_json::Value>>,
+    #[diesel(deserialize_as = Stamp)]
+    created_at: NaiveDateTime,
+    #[diesel(deserialize_as = Stamp)]
+    updated_at: NaiveDateTime,
+    version: i64,
+}
+
+impl ReadRow {
+    pub(crate) fn into_domain(self) -> Project {
+        Project {
+            id: self.id.0,
+            customer_id: self.customer_id.0,
+            billing_account_id: self.billing_account_id.0,
+            settings: self.settings.0,
             slug: self.slug,
             name: self.name,
             status: self.status,
             created_at: from_naive(self.created_at),
             updated_at: from_naive(self.updated_at),
             version: self.version,
-        })
+        }
     }
 }
 
@@ -87,10 +109,9 @@ pub fn insert(conn: &mut DbConn, p: &Project) -> Result<()> {
 
 /// The project with this id, if it belongs to `tenant` (any tenant when `None`).
 pub fn find(conn: &mut DbConn, tenant: Option<Uuid>, id: Uuid) -> Result<Option<Project>> {
-    find_of_tenant!(conn, projects, Row, tenant, id)
+    Ok(find_of_tenant!(conn, projects, ReadRow, tenant, id)
         .map_err(errors::db)?
-        .map(Row::into_domain)
-        .transpose()
+        .map(ReadRow::into_domain))
 }
 
 /// The project with this id, if it belongs to `tenant` (any tenant when `None`), with
@@ -110,11 +131,14 @@ pub fn find_with_customer(
         q,
         projects::customer_id,
         tenant,
-        (Row::as_select(), crate::customers::CustomerRow::as_select())
+        (
+            ReadRow::as_select(),
+            crate::customers::CustomerRow::as_select()
+        )
     )
     .map_err(errors::db)?;
     found
-        .map(|(project, customer)| Ok((project.into_domain()?, customer.into_domain()?)))
+        .map(|(project, customer)| Ok((project.into_domain(), customer.into_domain()?)))
         .transpose()
 }
 
@@ -254,16 +278,16 @@ pub fn list(conn: &mut DbConn, customer_id: Uuid, only: Option<&[Uuid]>) -> Resu
     let mut q = projects::table
         .filter(projects::customer_id.eq(customer_id.to_string()))
         .order((projects::created_at.asc(), projects::id.asc()))
-        .select(Row::as_select())
+        .select(ReadRow::as_select())
         .into_boxed();
     if let Some(ids) = only {
         q = q.filter(projects::id.eq_any(ids.iter().map(Uuid::to_string).collect::<Vec<_>>()));
     }
-    q.load(conn)
+    Ok(q.load(conn)
         .map_err(errors::db)?
         .into_iter()
-        .map(Row::into_domain)
-        .collect()
+        .map(ReadRow::into_domain)
+        .collect())
 }
 
 /// The ids of the projects where a user has a role.
