@@ -58,18 +58,12 @@ struct Row {
     average_order_value: i64,
     lifetime_value: i64,
     currency: Option<String>,
-    #[diesel(deserialize_as = MaybeStamp)]
     first_order_at: Option<NaiveDateTime>,
-    #[diesel(deserialize_as = MaybeStamp)]
     last_order_at: Option<NaiveDateTime>,
     last_order_key: i64,
-    #[diesel(deserialize_as = Stamp)]
     created_at: NaiveDateTime,
-    #[diesel(deserialize_as = Stamp)]
     updated_at: NaiveDateTime,
-    #[diesel(deserialize_as = MaybeStamp)]
     churned_at: Option<NaiveDateTime>,
-    #[diesel(deserialize_as = MaybeStamp)]
     deleted_at: Option<NaiveDateTime>,
     version: i64,
 }

@@ -29,9 +29,7 @@ pub(crate) struct Row {
     name: String,
     status: String,
     settings: String,
-    #[diesel(deserialize_as = Stamp)]
     created_at: NaiveDateTime,
-    #[diesel(deserialize_as = Stamp)]
     updated_at: NaiveDateTime,
     version: i64,
 }
