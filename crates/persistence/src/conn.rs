@@ -69,8 +69,16 @@ impl DatabaseUrl {
         }
     }
 
-    /// Opens one connection with the backend's session settings applied.
+    /// Opens one connection with the backend's session settings applied, sharing a
+    /// SQLite file with other processes.
     pub fn connect(&self, busy_timeout_ms: u32) -> Result<DbConn, Error> {
+        self.connect_with(busy_timeout_ms, false)
+    }
+
+    /// Like [`DatabaseUrl::connect`]; `exclusive` opens a SQLite file for this process
+    /// alone (see [`crate::DbOptions::sqlite_exclusive`]). Every connection a process
+    /// opens to one file must use the same mode. PostgreSQL ignores it.
+    pub fn connect_with(&self, busy_timeout_ms: u32, exclusive: bool) -> Result<DbConn, Error> {
         match self {
             DatabaseUrl::Postgres(url) => {
                 let mut conn = PgConnection::establish(url).map_err(|e| {
@@ -94,7 +102,12 @@ impl DatabaseUrl {
                     })?;
                 }
                 let path_str = path.to_string_lossy();
-                let mut conn = SqliteConnection::establish(&path_str).map_err(|e| {
+                let target = if exclusive {
+                    exclusive_uri(&path_str)
+                } else {
+                    path_str.to_string()
+                };
+                let mut conn = SqliteConnection::establish(&target).map_err(|e| {
                     Error::Unavailable(format!("cannot open SQLite database {path_str}: {e}"))
                 })?;
                 // WAL lets readers run beside the writer. synchronous=FULL fsyncs the WAL
@@ -115,11 +128,47 @@ impl DatabaseUrl {
                      PRAGMA analysis_limit = 1000;
                      PRAGMA optimize = 0x10002;"
                 ))
-                .map_err(|e| Error::Unavailable(format!("cannot configure SQLite: {e}")))?;
+                .map_err(|e| match e.to_string() {
+                    // The exclusive lock is taken by the first statement; another
+                    // process holding any lock makes it wait out busy_timeout, then fail.
+                    why if exclusive && why.contains("database is locked") => {
+                        Error::Unavailable(format!(
+                            "cannot open SQLite database {path_str} for this process alone \
+                             (database.exclusive): another process has it open"
+                        ))
+                    }
+                    why if why.contains("database is locked") => Error::Unavailable(format!(
+                        "cannot open SQLite database {path_str}: {why} (is a server that \
+                         holds it alone running, with database.exclusive = true?)"
+                    )),
+                    why => Error::Unavailable(format!("cannot configure SQLite: {why}")),
+                })?;
                 Ok(DbConn::Sqlite(conn))
             }
         }
     }
+}
+
+/// A URI filename that opens `path` with SQLite's `unix-excl` VFS: the process takes
+/// one exclusive lock on the file at its first access and keeps it while any of its
+/// connections is open, and WAL's shared index lives in the heap. Readers and the
+/// writer of this process then begin and end transactions without a file-lock system
+/// call each and without waiting on each other for it (a fifth of a get-by-id's
+/// system calls and most of its lock waits; BENCHMARKS.md, twenty-eighth session).
+/// `%`, `?` and `#` are escaped so that a path containing them stays one path.
+fn exclusive_uri(path: &str) -> String {
+    let mut uri = String::with_capacity(path.len() + 24);
+    uri.push_str("file:");
+    for c in path.chars() {
+        match c {
+            '%' => uri.push_str("%25"),
+            '?' => uri.push_str("%3f"),
+            '#' => uri.push_str("%23"),
+            c => uri.push(c),
+        }
+    }
+    uri.push_str("?vfs=unix-excl");
+    uri
 }
 
 fn redact_password(url: &str) -> String {
@@ -140,6 +189,7 @@ fn redact_password(url: &str) -> String {
 pub struct Manager {
     pub(crate) url: DatabaseUrl,
     pub(crate) busy_timeout_ms: u32,
+    pub(crate) exclusive: bool,
 }
 
 impl r2d2::ManageConnection for Manager {
@@ -147,7 +197,7 @@ impl r2d2::ManageConnection for Manager {
     type Error = Error;
 
     fn connect(&self) -> Result<DbConn, Error> {
-        self.url.connect(self.busy_timeout_ms)
+        self.url.connect_with(self.busy_timeout_ms, self.exclusive)
     }
 
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), Error> {

@@ -33,6 +33,10 @@ pub struct DbOptions {
     pub max_batch: usize,
     /// Apply pending migrations when opening.
     pub migrate: bool,
+    /// SQLite: open the file for this process alone. No other process (the CLI, the
+    /// `sqlite3` shell, a backup tool) can open it while the database is open here;
+    /// reads cost less (see [`crate::conn`]'s `exclusive_uri`). PostgreSQL ignores it.
+    pub sqlite_exclusive: bool,
 }
 
 impl Default for DbOptions {
@@ -43,6 +47,7 @@ impl Default for DbOptions {
             busy_timeout_ms: 5_000,
             max_batch: 256,
             migrate: true,
+            sqlite_exclusive: false,
         }
     }
 }
@@ -97,12 +102,14 @@ impl Db {
     /// Opens the pool (and, on SQLite, the writer), applying migrations if asked.
     pub fn open(url: &str, options: &DbOptions) -> Result<Db> {
         let url = DatabaseUrl::parse(url).map_err(Error::Unavailable)?;
+        let exclusive = options.sqlite_exclusive;
         let manager = Manager {
             url: url.clone(),
             busy_timeout_ms: options.busy_timeout_ms,
+            exclusive,
         };
         if options.migrate {
-            let mut conn = url.connect(options.busy_timeout_ms)?;
+            let mut conn = url.connect_with(options.busy_timeout_ms, exclusive)?;
             crate::migrations::run(&mut conn)?;
         }
         let pool_size = match options.pool_size {
@@ -134,7 +141,7 @@ impl Db {
                 };
                 let (file, url, busy) = (file.clone(), url.clone(), options.busy_timeout_ms);
                 Some(Writer::start(
-                    Box::new(move || url.connect(busy)),
+                    Box::new(move || url.connect_with(busy, exclusive)),
                     file,
                     options.max_batch.max(1),
                     auth_epoch.clone(),
@@ -582,5 +589,62 @@ mod tests {
             holder.await.unwrap().unwrap();
             db.read(|_| Ok(())).await.unwrap();
         });
+    }
+
+    /// With `sqlite_exclusive`, the writer's commits reach both kinds of reads (on the
+    /// HTTP worker and on a blocking thread) through WAL's index in memory, so no
+    /// `-shm` file is made; a path with URI characters in it stays that path.
+    #[test]
+    fn an_exclusive_database_shares_its_index_in_memory_and_keeps_its_path() {
+        use diesel::connection::SimpleConnection;
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let dir = std::env::temp_dir().join(format!(
+            "clientele-excl-a?b#c%20d-{}",
+            uuid::Uuid::now_v7()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let _scratch = Scratch(dir.clone());
+        let file = dir.join("x.db");
+        let options = DbOptions {
+            sqlite_exclusive: true,
+            ..DbOptions::default()
+        };
+        let db = Db::open(file.to_str().unwrap(), &options).unwrap();
+        let count = |conn: &mut DbConn| {
+            diesel::sql_query("SELECT count(*) AS n FROM clientele_excl")
+                .get_result::<N>(conn)
+                .map(|r| r.n)
+                .map_err(crate::errors::db)
+        };
+        runtime().block_on(async {
+            db.write(|c| {
+                c.batch_execute("CREATE TABLE clientele_excl (x INTEGER)")
+                    .map_err(crate::errors::db)
+            })
+            .await
+            .unwrap();
+            for expected in 1..=3 {
+                db.write(|c| {
+                    c.batch_execute("INSERT INTO clientele_excl VALUES (1)")
+                        .map_err(crate::errors::db)
+                })
+                .await
+                .unwrap();
+                assert_eq!(db.read_bounded(count).await.unwrap(), expected);
+                assert_eq!(db.read(count).await.unwrap(), expected);
+            }
+        });
+        assert!(file.is_file(), "{} was not created", file.display());
+        let shm = dir.join("x.db-shm");
+        assert!(!shm.exists(), "{} exists: the file is shared", shm.display());
+        drop(db);
+        // Shared again once closed: a connection of the default mode sees the rows.
+        let mut again = DatabaseUrl::Sqlite(file).connect(1_000).unwrap();
+        assert_eq!(count(&mut again).unwrap(), 3);
     }
 }

@@ -81,6 +81,7 @@ pub struct DatabaseSettings {
     pub acquire_timeout_ms: u64,
     pub busy_timeout_ms: u32,
     pub migrate_on_start: bool,
+    pub exclusive: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -202,6 +203,7 @@ impl Settings {
             acquire_timeout: std::time::Duration::from_millis(self.database.acquire_timeout_ms),
             busy_timeout_ms: self.database.busy_timeout_ms,
             migrate: self.database.migrate_on_start,
+            sqlite_exclusive: self.database.exclusive,
             ..Default::default()
         }
     }
@@ -274,6 +276,8 @@ mod tests {
         assert_eq!(s.database.url, "sqlite://data/clientele.db");
         assert_eq!(s.log.format, LogFormat::Text);
         assert!(!s.webhooks.allow_private_targets);
+        // Other processes (the CLI, backups) may open the default database.
+        assert!(!s.db_options().sqlite_exclusive);
     }
 
     #[test]
@@ -283,6 +287,7 @@ mod tests {
                 ("CLIENTELE__SERVER__BIND", "0.0.0.0:9000"),
                 ("CLIENTELE__DATABASE__URL", "sqlite://env.db"),
                 ("CLIENTELE__DATABASE__POOL_SIZE", "3"),
+                ("CLIENTELE__DATABASE__EXCLUSIVE", "true"),
             ],
             Overrides {
                 database_url: Some("postgres://flag@localhost/db".into()),
@@ -292,6 +297,7 @@ mod tests {
         .unwrap();
         assert_eq!(s.server.bind.to_string(), "0.0.0.0:9000");
         assert_eq!(s.database.pool_size, 3);
+        assert!(s.db_options().sqlite_exclusive);
         assert_eq!(s.database.url, "postgres://flag@localhost/db");
     }
 

@@ -93,3 +93,61 @@ fn help_lists_the_commands() {
     let out = clientele().args(["serve", "--help"]).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("--bind"));
 }
+
+/// A database the server holds alone (`database.exclusive`) keeps the other commands
+/// out, with a message that says why, until it is closed; and a server asked to hold
+/// alone a file that another process has open refuses to start, saying so.
+#[test]
+fn an_exclusive_database_keeps_other_processes_out_while_open() {
+    let dir = std::env::temp_dir().join(format!("clientele-cli-excl-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}/e.db", dir.display());
+    let migrate = |busy_ms: &str| {
+        clientele()
+            .args(["migrate", "--database-url", &url])
+            .env("CLIENTELE__DATABASE__BUSY_TIMEOUT_MS", busy_ms)
+            .output()
+            .unwrap()
+    };
+
+    let options = clientele_persistence::DbOptions {
+        sqlite_exclusive: true,
+        ..Default::default()
+    };
+    let db = clientele_persistence::Db::open(&url, &options).unwrap();
+    let out = migrate("200");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("database is locked") && stderr.contains("database.exclusive"),
+        "{stderr}"
+    );
+    drop(db);
+    // Its threads close their connections as they end; the lock goes with the last.
+    let out = migrate("5000");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("up to date"));
+
+    let shared = clientele_persistence::DatabaseUrl::parse(&url)
+        .unwrap()
+        .connect(1_000)
+        .unwrap();
+    let out = clientele()
+        .arg("serve")
+        .env("CLIENTELE__DATABASE__URL", &url)
+        .env("CLIENTELE__DATABASE__EXCLUSIVE", "true")
+        .env("CLIENTELE__DATABASE__BUSY_TIMEOUT_MS", "200")
+        .env("CLIENTELE__SERVER__BIND", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("another process has it open"), "{stderr}");
+    drop(shared);
+    let _ = std::fs::remove_dir_all(&dir);
+}
