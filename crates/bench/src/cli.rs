@@ -119,10 +119,17 @@ pub struct Args {
     #[arg(long = "server-env", value_name = "KEY=VALUE", value_parser = parse_env_pair)]
     pub server_env: Vec<(String, String)>,
 
+    /// SQLite: measure the server holding its database alone (`database.exclusive =
+    /// true`, see config/default.toml). The contacts are seeded while it shares the
+    /// file, as they must be (the seeder is another process); it is then started again
+    /// holding the file alone, and its idle memory is read after that start.
+    #[arg(long)]
+    pub sqlite_exclusive: bool,
+
     /// Benchmark a server that is already running (http://127.0.0.1:PORT) instead of
     /// starting one. Only loopback addresses are accepted. Sets up its own tenant with
     /// one sign-up (the server limits sign-ups per address per hour).
-    #[arg(long, value_name = "URL", conflicts_with_all = ["database", "server_bin", "server_env", "data_dir", "keep_database"])]
+    #[arg(long, value_name = "URL", conflicts_with_all = ["database", "server_bin", "server_env", "data_dir", "keep_database", "sqlite_exclusive"])]
     pub url: Option<String>,
 
     /// With --url: the server's process id, so that its memory can be read from /proc.

@@ -71,8 +71,11 @@ fn run(args: &Args) -> Result<(), String> {
     let mut kept = args.reuse.as_deref().map(Kept::load).transpose()?;
     // A reused database brings its own kind.
     let database = kept.as_ref().map_or(args.database, |k| k.database);
+    if args.sqlite_exclusive && database != DatabaseKind::Sqlite {
+        return Err("--sqlite-exclusive is a setting of SQLite databases".into());
+    }
     let mut target = start_target(args, &rt, database, kept.as_ref())?;
-    let idle_rss_kib = match (&target.managed, target.mem) {
+    let mut idle_rss_kib = match (&target.managed, target.mem) {
         // A moment after /health first answered: start-up allocations have settled.
         (Some(_), Some(mem)) => {
             std::thread::sleep(Duration::from_millis(500));
@@ -107,6 +110,16 @@ fn run(args: &Args) -> Result<(), String> {
                 }
                 _ => None,
             };
+            if let (true, Some(server)) = (args.sqlite_exclusive, target.managed.as_mut()) {
+                // The seeder was another process: only now can the server hold the file.
+                eprintln!("starting the server again, holding its database alone...");
+                server.restart(&[exclusive_env()])?;
+                rt.block_on(server.wait_ready())?;
+                let mem = MemProbe { pid: server.pid() };
+                target.mem = Some(mem);
+                std::thread::sleep(Duration::from_millis(500));
+                idle_rss_kib = mem.rss_kib();
+            }
             if let (true, Some(server)) = (args.keep_database, &target.managed) {
                 let k = Kept::new(
                     database,
@@ -218,7 +231,13 @@ fn run(args: &Args) -> Result<(), String> {
             }
             .into(),
             url: format!("http://{}", target.base.host),
-            database: target.managed.as_ref().map(|m| m.database.clone()),
+            database: target.managed.as_ref().map(|m| {
+                if args.sqlite_exclusive {
+                    format!("{} (held alone: database.exclusive)", m.database)
+                } else {
+                    m.database.clone()
+                }
+            }),
             pid: target
                 .managed
                 .as_ref()
@@ -363,7 +382,14 @@ fn start_target(
         postgres_url: args.postgres_url.clone(),
         data_dir: args.data_dir.clone().unwrap_or_else(std::env::temp_dir),
         keep: args.keep_database,
-        extra_env: args.server_env.clone(),
+        extra_env: {
+            let mut env = args.server_env.clone();
+            // A kept database is not seeded again: the server can hold it from the start.
+            if args.sqlite_exclusive && args.reuse.is_some() {
+                env.push(exclusive_env());
+            }
+            env
+        },
         reuse: args.reuse.clone().zip(kept).map(|(dir, k)| Reused {
             dir,
             postgres_database: k.postgres_database.clone(),
@@ -405,6 +431,11 @@ fn spawn_cpu_probe(
         let b = cpu::snapshot(server_pid, postgres)?;
         cpu::between(&a, &b, cpus)
     })
+}
+
+/// What `--sqlite-exclusive` gives the server: `database.exclusive = true`.
+fn exclusive_env() -> (String, String) {
+    ("CLIENTELE__DATABASE__EXCLUSIVE".into(), "true".into())
 }
 
 /// `clientele` next to this executable: both are built into the same target folder.

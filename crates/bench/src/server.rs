@@ -39,6 +39,9 @@ pub struct Reused {
 /// database unless asked to keep it.
 pub struct ManagedServer {
     child: Child,
+    binary: PathBuf,
+    /// The extra environment it was last started with.
+    env: Vec<(String, String)>,
     pub addr: SocketAddr,
     /// The database, password redacted, for the report.
     pub database: String,
@@ -122,23 +125,11 @@ impl ManagedServer {
         let log_err = log
             .try_clone()
             .map_err(|e| format!("cannot open {}: {e}", log_path.display()))?;
-        let mut cmd = Command::new(&opts.binary);
-        cmd.arg("serve")
-            .env("CLIENTELE__DATABASE__URL", &url)
-            .env("CLIENTELE__SERVER__BIND", addr.to_string())
-            // A configured environment file could change what is measured.
-            .env_remove("CLIENTELE_ENV")
-            .stdin(Stdio::null())
-            .stdout(Stdio::from(log))
-            .stderr(Stdio::from(log_err));
-        for (k, v) in &opts.extra_env {
-            cmd.env(k, v);
-        }
-        let child = cmd
-            .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", opts.binary.display()))?;
+        let child = spawn(&opts.binary, &url, addr, log, log_err, &opts.extra_env)?;
         Ok(ManagedServer {
             child,
+            binary: opts.binary.clone(),
+            env: opts.extra_env.clone(),
             addr,
             database: shown,
             database_url: url,
@@ -148,6 +139,31 @@ impl ManagedServer {
             _pg: pg,
             _dir: dir_guard,
         })
+    }
+
+    /// Stops the server and starts it again on the same database and address, with
+    /// `more_env` beside the environment it had; the log goes on in the same file.
+    /// Wait for it with [`ManagedServer::wait_ready`].
+    pub fn restart(&mut self, more_env: &[(String, String)]) -> Result<(), String> {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let log = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&self.log_path)
+            .map_err(|e| format!("cannot open {}: {e}", self.log_path.display()))?;
+        let log_err = log
+            .try_clone()
+            .map_err(|e| format!("cannot open {}: {e}", self.log_path.display()))?;
+        self.env.extend(more_env.iter().cloned());
+        self.child = spawn(
+            &self.binary,
+            &self.database_url,
+            self.addr,
+            log,
+            log_err,
+            &self.env,
+        )?;
+        Ok(())
     }
 
     pub fn pid(&self) -> u32 {
@@ -191,6 +207,30 @@ impl Drop for ManagedServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+fn spawn(
+    binary: &Path,
+    url: &str,
+    addr: SocketAddr,
+    log: File,
+    log_err: File,
+    env: &[(String, String)],
+) -> Result<Child, String> {
+    let mut cmd = Command::new(binary);
+    cmd.arg("serve")
+        .env("CLIENTELE__DATABASE__URL", url)
+        .env("CLIENTELE__SERVER__BIND", addr.to_string())
+        // A configured environment file could change what is measured.
+        .env_remove("CLIENTELE_ENV")
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(log))
+        .stderr(Stdio::from(log_err));
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.spawn()
+        .map_err(|e| format!("cannot start {}: {e}", binary.display()))
 }
 
 /// Finds a free port by binding port 0 and releasing it. Another process could take it

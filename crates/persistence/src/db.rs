@@ -603,10 +603,8 @@ mod tests {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
             n: i64,
         }
-        let dir = std::env::temp_dir().join(format!(
-            "clientele-excl-a?b#c%20d-{}",
-            uuid::Uuid::now_v7()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("clientele-excl-a?b#c%20d-{}", uuid::Uuid::now_v7()));
         std::fs::create_dir_all(&dir).unwrap();
         let _scratch = Scratch(dir.clone());
         let file = dir.join("x.db");
@@ -641,7 +639,11 @@ mod tests {
         });
         assert!(file.is_file(), "{} was not created", file.display());
         let shm = dir.join("x.db-shm");
-        assert!(!shm.exists(), "{} exists: the file is shared", shm.display());
+        assert!(
+            !shm.exists(),
+            "{} exists: the file is shared",
+            shm.display()
+        );
         drop(db);
         // Shared again once closed: a connection of the default mode sees the rows.
         let mut again = DatabaseUrl::Sqlite(file).connect(1_000).unwrap();
