@@ -115,6 +115,8 @@ fn run(args: &Args) -> Result<(), String> {
                 eprintln!("starting the server again, holding its database alone...");
                 server.restart(&[exclusive_env()])?;
                 rt.block_on(server.wait_ready())?;
+                // The set-up's connection went with the old process.
+                setup = Setup::new(target.base.addr, target.base.host.clone());
                 let mem = MemProbe { pid: server.pid() };
                 target.mem = Some(mem);
                 std::thread::sleep(Duration::from_millis(500));
