@@ -153,8 +153,9 @@ impl DatabaseUrl {
 /// one exclusive lock on the file at its first access and keeps it while any of its
 /// connections is open, and WAL's shared index lives in the heap. Readers and the
 /// writer of this process then begin and end transactions without a file-lock system
-/// call each and without waiting on each other for it (a fifth of a get-by-id's
-/// system calls and most of its lock waits; BENCHMARKS.md, twenty-eighth session).
+/// call each and without waiting on each other for it (about one system call in
+/// eight of a get-by-id, and nearly all its lock waits; BENCHMARKS.md, twenty-eighth
+/// session).
 /// `%`, `?` and `#` are escaped so that a path containing them stays one path.
 fn exclusive_uri(path: &str) -> String {
     let mut uri = String::with_capacity(path.len() + 24);
