@@ -117,20 +117,22 @@ impl DatabaseUrl {
                 // are missing or stale; without them the planner walks the sort index of
                 // a contact search instead of the search's own indexes (170 ms instead of
                 // under 1 ms at 100,000 contacts).
-                // busy_timeout makes any second writer (CLI, benchmark seeder) wait
-                // instead of failing with "database is locked".
+                // busy_timeout, set first (journal_mode is the first statement to need a
+                // lock), makes any second writer (CLI, benchmark seeder) wait instead of
+                // failing with "database is locked", and a process wait for one that
+                // held the file alone to let go of it (an old server in a restart).
                 conn.batch_execute(&format!(
-                    "PRAGMA journal_mode = WAL;
+                    "PRAGMA busy_timeout = {busy_timeout_ms};
+                     PRAGMA journal_mode = WAL;
                      PRAGMA synchronous = FULL;
-                     PRAGMA busy_timeout = {busy_timeout_ms};
                      PRAGMA foreign_keys = ON;
                      PRAGMA temp_store = MEMORY;
                      PRAGMA analysis_limit = 1000;
                      PRAGMA optimize = 0x10002;"
                 ))
                 .map_err(|e| match e.to_string() {
-                    // The exclusive lock is taken by the first statement; another
-                    // process holding any lock makes it wait out busy_timeout, then fail.
+                    // The exclusive lock is taken by the first statement that reads;
+                    // while another process has the file open it fails after busy_timeout.
                     why if exclusive && why.contains("database is locked") => {
                         Error::Unavailable(format!(
                             "cannot open SQLite database {path_str} for this process alone \

@@ -123,9 +123,19 @@ fn an_exclusive_database_keeps_other_processes_out_while_open() {
         stderr.contains("database is locked") && stderr.contains("database.exclusive"),
         "{stderr}"
     );
+    // A command started while the file is held waits for it (busy_timeout), and runs
+    // once the holder has let go: its threads close their connections as they end,
+    // and the lock goes with the last.
+    let waiting = clientele()
+        .args(["migrate", "--database-url", &url])
+        .env("CLIENTELE__DATABASE__BUSY_TIMEOUT_MS", "10000")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
     drop(db);
-    // Its threads close their connections as they end; the lock goes with the last.
-    let out = migrate("5000");
+    let out = waiting.wait_with_output().unwrap();
     assert!(
         out.status.success(),
         "{}",
