@@ -644,4 +644,27 @@ mod tests {
             Args::try_parse_from(["clientele-bench", "--reuse", "/k", "--keep-database"]).is_err()
         );
     }
+
+    /// Holding the file alone is asked of a server this tool starts: with a kept
+    /// database or a fresh one, not with one already running.
+    #[test]
+    fn sqlite_exclusive_needs_a_server_the_tool_starts() {
+        let a = Args::try_parse_from(["clientele-bench", "--sqlite-exclusive"]).unwrap();
+        assert!(a.sqlite_exclusive);
+        let a = Args::try_parse_from(["clientele-bench", "--reuse", "/k", "--sqlite-exclusive"])
+            .unwrap();
+        assert!(a.sqlite_exclusive);
+        assert!(
+            !Args::try_parse_from(["clientele-bench"])
+                .unwrap()
+                .sqlite_exclusive
+        );
+        assert!(Args::try_parse_from([
+            "clientele-bench",
+            "--url",
+            "http://127.0.0.1:8080",
+            "--sqlite-exclusive"
+        ])
+        .is_err());
+    }
 }
