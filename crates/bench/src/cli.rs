@@ -183,6 +183,10 @@ impl Args {
                 self.flood_connections, self.connections
             ));
         }
+        // A kept database's kind is checked when its folder is read.
+        if self.sqlite_exclusive && self.database == DatabaseKind::Postgres {
+            return Err("--sqlite-exclusive is a setting of SQLite databases".into());
+        }
         if let Some(url) = &self.url {
             parse_base_url(url)?;
         }
@@ -654,6 +658,14 @@ mod tests {
         let a = Args::try_parse_from(["clientele-bench", "--reuse", "/k", "--sqlite-exclusive"])
             .unwrap();
         assert!(a.sqlite_exclusive);
+        let a = Args::try_parse_from([
+            "clientele-bench",
+            "--database",
+            "postgres",
+            "--sqlite-exclusive",
+        ])
+        .unwrap();
+        assert!(a.validate().unwrap_err().contains("SQLite"));
         assert!(
             !Args::try_parse_from(["clientele-bench"])
                 .unwrap()

@@ -71,6 +71,7 @@ fn run(args: &Args) -> Result<(), String> {
     let mut kept = args.reuse.as_deref().map(Kept::load).transpose()?;
     // A reused database brings its own kind.
     let database = kept.as_ref().map_or(args.database, |k| k.database);
+    // The flag against --database is checked with the arguments; here a kept one's.
     if args.sqlite_exclusive && database != DatabaseKind::Sqlite {
         return Err("--sqlite-exclusive is a setting of SQLite databases".into());
     }

@@ -329,6 +329,12 @@ mod tests {
         )
         .unwrap();
         assert!(s.webhooks.allow_private_targets);
+        let e = load(
+            &[("CLIENTELE__DATABASE__EXCLUSIVE", "maybe")],
+            Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(e.contains("database.exclusive"), "{e}");
         let e = load(&[("CLIENTELE__LOG__FORMAT", "xml")], Overrides::default()).unwrap_err();
         assert!(e.contains("log.format"), "{e}");
     }

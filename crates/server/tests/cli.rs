@@ -104,11 +104,10 @@ fn an_exclusive_database_keeps_other_processes_out_while_open() {
     std::fs::create_dir_all(&dir).unwrap();
     let url = format!("sqlite://{}/e.db", dir.display());
     let migrate = |busy_ms: &str| {
-        clientele()
-            .args(["migrate", "--database-url", &url])
-            .env("CLIENTELE__DATABASE__BUSY_TIMEOUT_MS", busy_ms)
-            .output()
-            .unwrap()
+        let mut cmd = clientele();
+        cmd.args(["migrate", "--database-url", &url])
+            .env("CLIENTELE__DATABASE__BUSY_TIMEOUT_MS", busy_ms);
+        cmd
     };
 
     let options = clientele_persistence::DbOptions {
@@ -116,7 +115,7 @@ fn an_exclusive_database_keeps_other_processes_out_while_open() {
         ..Default::default()
     };
     let db = clientele_persistence::Db::open(&url, &options).unwrap();
-    let out = migrate("200");
+    let out = migrate("200").output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{stderr}");
     assert!(
@@ -126,9 +125,7 @@ fn an_exclusive_database_keeps_other_processes_out_while_open() {
     // A command started while the file is held waits for it (busy_timeout), and runs
     // once the holder has let go: its threads close their connections as they end,
     // and the lock goes with the last.
-    let waiting = clientele()
-        .args(["migrate", "--database-url", &url])
-        .env("CLIENTELE__DATABASE__BUSY_TIMEOUT_MS", "10000")
+    let waiting = migrate("10000")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
