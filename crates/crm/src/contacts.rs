@@ -16,7 +16,7 @@ use clientele_domain::time::now;
 use clientele_domain::{Audit, Error, Result};
 use clientele_persistence::companies;
 use clientele_persistence::contacts::{self as repo, After, Filter, Page};
-use clientele_persistence::db::transaction;
+use clientele_persistence::db::{in_one_read, transaction};
 use clientele_persistence::identity as people;
 use clientele_persistence::{events, projects, Db, DbConn};
 use clientele_tenancy::limits;
@@ -187,10 +187,12 @@ pub async fn get_by_email(
     let email = Email::parse(email, "email").map_err(|e| Error::Validation(vec![e]))?;
     let principal = actor.principal.clone();
     db.read_bounded(move |conn| {
-        let project = scope::project(conn, &principal, project_id, ProjectNeed::ContactsRead)?;
-        repo::find_by_email(conn, project.customer_id, project.id, &email)?
-            .filter(|c| !c.is_deleted())
-            .ok_or(Error::not_found("contact"))
+        in_one_read(conn, |conn| {
+            let project = scope::project(conn, &principal, project_id, ProjectNeed::ContactsRead)?;
+            repo::find_by_email(conn, project.customer_id, project.id, &email)?
+                .filter(|c| !c.is_deleted())
+                .ok_or(Error::not_found("contact"))
+        })
     })
     .await
 }

@@ -415,6 +415,19 @@ pub fn transaction<T>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T
         })
 }
 
+/// Runs `f`, several reads, as one. On SQLite that is one read transaction: WAL's read
+/// lock is taken and released once instead of once per statement (on a file shared
+/// with other processes each is a mutex every reader of the process queues on, and
+/// often an `fcntl`), and every statement sees the same snapshot. On PostgreSQL `f`
+/// runs as it is, each statement seeing the latest commit (READ COMMITTED), as
+/// everywhere else there: a transaction would add two round trips.
+pub fn in_one_read<T>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
+    match conn {
+        DbConn::Sqlite(_) => transaction(conn, f),
+        DbConn::Pg(_) => f(conn),
+    }
+}
+
 /// Refreshes the query planner's statistics of every table: for bulk writers after a
 /// large import, so that plans are chosen on the data as it now is. SQLite samples
 /// (`analysis_limit`), so this stays quick at millions of rows.
@@ -594,6 +607,79 @@ mod tests {
     /// With `sqlite_exclusive`, the writer's commits reach both kinds of reads (on the
     /// HTTP worker and on a blocking thread) through WAL's index in memory, so no
     /// `-shm` file is made; a path with URI characters in it stays that path.
+    /// On SQLite the reads of `in_one_read` see one snapshot: a commit made between
+    /// them is not seen until it ends, where reads outside it see it at once; and one
+    /// that fails leaves no read transaction open behind it.
+    #[test]
+    fn reads_in_one_see_one_snapshot_on_sqlite() {
+        use diesel::connection::SimpleConnection;
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let (_scratch, db) = sqlite("one-read", DbOptions::default());
+        let count = |conn: &mut DbConn| {
+            diesel::sql_query("SELECT count(*) AS n FROM clientele_one")
+                .get_result::<N>(conn)
+                .map(|r| r.n)
+                .map_err(crate::errors::db)
+        };
+        let url = db.url().clone();
+        // Another connection commits a row while a read is under way.
+        let insert = move || {
+            url.connect(1_000)
+                .unwrap()
+                .batch_execute("INSERT INTO clientele_one VALUES (1)")
+                .unwrap();
+        };
+        runtime().block_on(async {
+            db.write(|c| {
+                c.batch_execute("CREATE TABLE clientele_one (x INTEGER)")
+                    .map_err(crate::errors::db)
+            })
+            .await
+            .unwrap();
+            let commit = insert.clone();
+            let apart = db
+                .read(move |c| {
+                    let before = count(c)?;
+                    commit();
+                    Ok((before, count(c)?))
+                })
+                .await
+                .unwrap();
+            assert_eq!(apart, (0, 1), "reads apart see each commit");
+            let commit = insert.clone();
+            let together = db
+                .read(move |c| {
+                    in_one_read(c, |c| {
+                        let before = count(c)?;
+                        commit();
+                        Ok((before, count(c)?))
+                    })
+                })
+                .await
+                .unwrap();
+            assert_eq!(together, (1, 1), "reads in one see one snapshot");
+            let commit = insert.clone();
+            let after_failure = db
+                .read(move |c| {
+                    let failed: Result<()> = in_one_read(c, |c| {
+                        count(c)?;
+                        Err(Error::Internal("fails after a read".into()))
+                    });
+                    assert!(failed.is_err());
+                    commit();
+                    count(c)
+                })
+                .await
+                .unwrap();
+            assert_eq!(after_failure, 3, "a failed one ends its read transaction");
+        });
+    }
+
     #[test]
     fn an_exclusive_database_shares_its_index_in_memory_and_keeps_its_path() {
         use diesel::connection::SimpleConnection;

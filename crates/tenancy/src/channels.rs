@@ -11,6 +11,7 @@ use clientele_domain::hierarchy::{
 };
 use clientele_domain::settings::Effective;
 use clientele_domain::{Error, Result};
+use clientele_persistence::db::in_one_read;
 use clientele_persistence::{channels, customers, events, Db, DbConn};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
@@ -118,8 +119,12 @@ pub async fn list(db: &Db, actor: &Actor, project_id: Uuid) -> Result<Vec<Channe
 
 pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> Result<Channel> {
     let principal = actor.principal.clone();
-    db.read_bounded(move |conn| Ok(scope::channel(conn, &principal, id, ProjectNeed::Read)?.0))
-        .await
+    db.read_bounded(move |conn| {
+        in_one_read(conn, |conn| {
+            Ok(scope::channel(conn, &principal, id, ProjectNeed::Read)?.0)
+        })
+    })
+    .await
 }
 
 async fn modify<F>(
@@ -223,20 +228,23 @@ pub async fn effective(
     id: Uuid,
 ) -> Result<(Channel, Effective, clientele_domain::settings::Locks)> {
     let principal = actor.principal.clone();
+    // Four reads: one read transaction on SQLite (see `in_one_read`).
     db.read_bounded(move |conn| {
-        let channel =
-            channels::find(conn, principal.tenant(), id)?.ok_or(Error::not_found("channel"))?;
-        let project =
-            scope::project_any_status(conn, &principal, channel.project_id, ProjectNeed::Read)?;
-        let customer = customers::get(conn, project.customer_id)?;
-        let locks = locks_of(conn, project.customer_id)?;
-        let eff = platform.effective(
-            &customer.settings,
-            &locks,
-            Some(&project.settings),
-            Some(&channel.settings),
-        );
-        Ok((channel, eff, locks))
+        in_one_read(conn, |conn| {
+            let channel =
+                channels::find(conn, principal.tenant(), id)?.ok_or(Error::not_found("channel"))?;
+            let project =
+                scope::project_any_status(conn, &principal, channel.project_id, ProjectNeed::Read)?;
+            let customer = customers::get(conn, project.customer_id)?;
+            let locks = locks_of(conn, project.customer_id)?;
+            let eff = platform.effective(
+                &customer.settings,
+                &locks,
+                Some(&project.settings),
+                Some(&channel.settings),
+            );
+            Ok((channel, eff, locks))
+        })
     })
     .await
 }

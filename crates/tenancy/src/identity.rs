@@ -10,6 +10,7 @@ use clientele_domain::event::EventDraft;
 use clientele_domain::identity::{parse_person_name, BillingAccount, Project, User, UserRole};
 use clientele_domain::time::{now, to_naive, Timestamp};
 use clientele_domain::{Audit, Error, Result};
+use clientele_persistence::db::in_one_read;
 use clientele_persistence::identity::{self as repo, RefreshTokenRow};
 use clientele_persistence::{customers, events, Db, DbConn};
 use serde_json::json;
@@ -389,20 +390,22 @@ async fn resolve(db: &Db, auth: &AuthService, credential: &str) -> Result<Princi
         let hash = secrets::digest(credential);
         return db
             .read_bounded(move |conn| {
-                let key = clientele_persistence::api_keys::find_active(conn, &hash)?
-                    .ok_or_else(|| Error::Unauthorized("the API key is not valid".into()))?;
-                let tenant_status = match key.customer_id {
-                    Some(cid) => Some(customers::status(conn, cid)?.ok_or_else(|| {
-                        Error::Unauthorized("the API key's customer no longer exists".into())
-                    })?),
-                    None => None,
-                };
-                Ok(Principal::ApiKey {
-                    key_id: key.id,
-                    customer_id: key.customer_id,
-                    project_id: key.project_id,
-                    scopes: key.scopes.iter().filter_map(|s| Scope::parse(s)).collect(),
-                    tenant_status,
+                in_one_read(conn, |conn| {
+                    let key = clientele_persistence::api_keys::find_active(conn, &hash)?
+                        .ok_or_else(|| Error::Unauthorized("the API key is not valid".into()))?;
+                    let tenant_status = match key.customer_id {
+                        Some(cid) => Some(customers::status(conn, cid)?.ok_or_else(|| {
+                            Error::Unauthorized("the API key's customer no longer exists".into())
+                        })?),
+                        None => None,
+                    };
+                    Ok(Principal::ApiKey {
+                        key_id: key.id,
+                        customer_id: key.customer_id,
+                        project_id: key.project_id,
+                        scopes: key.scopes.iter().filter_map(|s| Scope::parse(s)).collect(),
+                        tenant_status,
+                    })
                 })
             })
             .await;
