@@ -482,6 +482,32 @@ mod tests {
             .unwrap()
     }
 
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+
+    /// Makes a test table of one column through the writer.
+    async fn create_table(db: &Db, table: &'static str) {
+        use diesel::connection::SimpleConnection;
+        db.write(move |c| {
+            c.batch_execute(&format!("CREATE TABLE {table} (x INTEGER)"))
+                .map_err(crate::errors::db)
+        })
+        .await
+        .unwrap();
+    }
+
+    /// The rows of a test table.
+    fn count_rows(conn: &mut DbConn, table: &str) -> Result<i64> {
+        use diesel::RunQueryDsl;
+        diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
+            .get_result::<Count>(conn)
+            .map(|r| r.n)
+            .map_err(crate::errors::db)
+    }
+
     /// Starts a read that keeps its connection until the sender is used, and lets it
     /// take the connection before returning.
     async fn hold_a_connection(
@@ -613,19 +639,8 @@ mod tests {
     #[test]
     fn reads_in_one_see_one_snapshot_on_sqlite() {
         use diesel::connection::SimpleConnection;
-        use diesel::RunQueryDsl;
-        #[derive(diesel::QueryableByName)]
-        struct N {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            n: i64,
-        }
         let (_scratch, db) = sqlite("one-read", DbOptions::default());
-        let count = |conn: &mut DbConn| {
-            diesel::sql_query("SELECT count(*) AS n FROM clientele_one")
-                .get_result::<N>(conn)
-                .map(|r| r.n)
-                .map_err(crate::errors::db)
-        };
+        let count = |conn: &mut DbConn| count_rows(conn, "clientele_one");
         let url = db.url().clone();
         // Another connection commits a row while a read is under way.
         let insert = move || {
@@ -635,31 +650,20 @@ mod tests {
                 .unwrap();
         };
         runtime().block_on(async {
-            db.write(|c| {
-                c.batch_execute("CREATE TABLE clientele_one (x INTEGER)")
-                    .map_err(crate::errors::db)
-            })
-            .await
-            .unwrap();
-            let commit = insert.clone();
-            let apart = db
-                .read(move |c| {
+            create_table(&db, "clientele_one").await;
+            // Counts the rows, has another connection commit one, counts again.
+            let around_a_commit = {
+                let commit = insert.clone();
+                move |c: &mut DbConn| {
                     let before = count(c)?;
                     commit();
                     Ok((before, count(c)?))
-                })
-                .await
-                .unwrap();
+                }
+            };
+            let apart = db.read(around_a_commit.clone()).await.unwrap();
             assert_eq!(apart, (0, 1), "reads apart see each commit");
-            let commit = insert.clone();
             let together = db
-                .read(move |c| {
-                    in_one_read(c, |c| {
-                        let before = count(c)?;
-                        commit();
-                        Ok((before, count(c)?))
-                    })
-                })
+                .read(move |c| in_one_read(c, around_a_commit))
                 .await
                 .unwrap();
             assert_eq!(together, (1, 1), "reads in one see one snapshot");
@@ -683,12 +687,6 @@ mod tests {
     #[test]
     fn an_exclusive_database_shares_its_index_in_memory_and_keeps_its_path() {
         use diesel::connection::SimpleConnection;
-        use diesel::RunQueryDsl;
-        #[derive(diesel::QueryableByName)]
-        struct N {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            n: i64,
-        }
         let dir =
             std::env::temp_dir().join(format!("clientele-excl-a?b#c%20d-{}", uuid::Uuid::now_v7()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -699,19 +697,9 @@ mod tests {
             ..DbOptions::default()
         };
         let db = Db::open(file.to_str().unwrap(), &options).unwrap();
-        let count = |conn: &mut DbConn| {
-            diesel::sql_query("SELECT count(*) AS n FROM clientele_excl")
-                .get_result::<N>(conn)
-                .map(|r| r.n)
-                .map_err(crate::errors::db)
-        };
+        let count = |conn: &mut DbConn| count_rows(conn, "clientele_excl");
         runtime().block_on(async {
-            db.write(|c| {
-                c.batch_execute("CREATE TABLE clientele_excl (x INTEGER)")
-                    .map_err(crate::errors::db)
-            })
-            .await
-            .unwrap();
+            create_table(&db, "clientele_excl").await;
             for expected in 1..=3 {
                 db.write(|c| {
                     c.batch_execute("INSERT INTO clientele_excl VALUES (1)")
