@@ -630,9 +630,6 @@ mod tests {
         });
     }
 
-    /// With `sqlite_exclusive`, the writer's commits reach both kinds of reads (on the
-    /// HTTP worker and on a blocking thread) through WAL's index in memory, so no
-    /// `-shm` file is made; a path with URI characters in it stays that path.
     /// On SQLite the reads of `in_one_read` see one snapshot: a commit made between
     /// them is not seen until it ends, where reads outside it see it at once; and one
     /// that fails leaves no read transaction open behind it.
@@ -684,6 +681,9 @@ mod tests {
         });
     }
 
+    /// With `sqlite_exclusive`, the writer's commits reach both kinds of reads (on the
+    /// HTTP worker and on a blocking thread) through WAL's index in memory, so no
+    /// `-shm` file is made; a path with URI characters in it stays that path.
     #[test]
     fn an_exclusive_database_shares_its_index_in_memory_and_keeps_its_path() {
         use diesel::connection::SimpleConnection;
