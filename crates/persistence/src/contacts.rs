@@ -17,7 +17,8 @@ use diesel::query_builder::QueryFragment;
 use diesel::sql_types::Bool;
 use uuid::Uuid;
 
-use crate::conn::{DbConn, MultiBackend};
+use crate::conn::{Backend, DbConn, MultiBackend};
+use crate::db::Db;
 use crate::parsed::{MaybeParsed, Parsed};
 use crate::prepared::Together;
 use crate::schema::{self, contact_tags, contacts};
@@ -479,6 +480,52 @@ pub fn find(
     .map_err(errors::db)?
     .map(ReadRow::into_domain)
     .transpose()
+}
+
+/// Contact `id` of tenant `customer_id`'s project `project_id`, deleted or not, as
+/// [`find`] reads it. On PostgreSQL the gets waiting for a connection at the same time
+/// are read together, one statement for each project among them
+/// ([`Db::read_coalesced`]); on SQLite, where a read is in-process work without a hop
+/// to save, it is a bounded read of its own.
+pub async fn find_coalesced(
+    db: &Db,
+    customer_id: Uuid,
+    project_id: Uuid,
+    id: Uuid,
+) -> Result<Option<Contact>> {
+    match db.backend() {
+        Backend::Sqlite => {
+            db.read_bounded(move |conn| find(conn, customer_id, project_id, id))
+                .await
+        }
+        Backend::Postgres => {
+            db.read_coalesced(db.contact_reads(), (customer_id, project_id), id, find_many)
+                .await
+        }
+    }
+}
+
+/// Contacts `ids` of tenant `tenant_project.0`'s project `tenant_project.1` that exist,
+/// deleted or not, each with its id.
+fn find_many(
+    conn: &mut DbConn,
+    tenant_project: &(Uuid, Uuid),
+    ids: &[Uuid],
+) -> Result<Vec<(Uuid, Contact)>> {
+    let customer_id = tenant_project.0.to_string();
+    let project_id = tenant_project.1.to_string();
+    let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+    // On PostgreSQL `id = ANY($3)`, one statement prepared once for any number of ids.
+    let rows = on_backend!(conn, |c| contacts::table
+        .filter(contacts::customer_id.eq(customer_id))
+        .filter(contacts::project_id.eq(project_id))
+        .filter(contacts::id.eq_any(ids))
+        .select(ReadRow::as_select())
+        .load(c))
+    .map_err(errors::db)?;
+    rows.into_iter()
+        .map(|r| r.into_domain().map(|c| (c.id, c)))
+        .collect()
 }
 
 /// Project `project_id` of `tenant` (any tenant for `None`) with its contact `id`, if

@@ -5,9 +5,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use clientele_domain::contact::Contact;
 use clientele_domain::{Error, Result};
 use diesel::Connection;
+use uuid::Uuid;
 
+use crate::coalesce::{self, Coalescer, ReadMany};
 use crate::conn::{Backend, DatabaseUrl, DbConn, Manager};
 use crate::search_counts::SearchCounts;
 use crate::writer::Writer;
@@ -74,6 +77,8 @@ struct Inner {
     auth_epoch: Arc<AtomicU64>,
     /// Searches' match counts, remembered for the next search of the same name.
     search_counts: Arc<SearchCounts>,
+    /// Gets of a contact by id waiting for a connection, by (tenant, project).
+    contact_reads: Coalescer<(Uuid, Uuid), Uuid, Contact>,
 }
 
 thread_local! {
@@ -158,6 +163,7 @@ impl Db {
                 writer,
                 auth_epoch,
                 search_counts: Arc::default(),
+                contact_reads: Coalescer::default(),
             }),
         })
     }
@@ -181,6 +187,11 @@ impl Db {
     /// The match counts of this database's searches (see [`crate::search_counts`]).
     pub fn search_counts(&self) -> Arc<SearchCounts> {
         self.inner.search_counts.clone()
+    }
+
+    /// The gets of a contact by id waiting for a connection (see [`Db::read_coalesced`]).
+    pub(crate) fn contact_reads(&self) -> &Coalescer<(Uuid, Uuid), Uuid, Contact> {
+        &self.inner.contact_reads
     }
 
     /// (connections open, connections idle, max size) for metrics.
@@ -241,6 +252,46 @@ impl Db {
             }
         }
         self.read(f).await
+    }
+
+    /// Reads the row of `key` in `group` with `read`, in one statement with the other
+    /// keys of `queue` waiting for a connection meanwhile (see [`crate::coalesce`]):
+    /// whoever gets a connection first reads for all of them. In the gate's arrival
+    /// order, as [`Db::read`]; with a connection free at once, a read of one key.
+    pub(crate) async fn read_coalesced<G, K, T>(
+        &self,
+        queue: &Coalescer<G, K, T>,
+        group: G,
+        key: K,
+        read: ReadMany<DbConn, G, K, T>,
+    ) -> Result<Option<T>>
+    where
+        G: PartialEq + Clone + Send + 'static,
+        K: PartialEq + Clone + Send + 'static,
+        T: Clone + Send + 'static,
+    {
+        let (ticket, mut told) = queue.enqueue(group, key);
+        let turn = tokio::select! {
+            biased;
+            answer = &mut told => return coalesce::received(answer),
+            turn = self.turn() => turn?,
+        };
+        let Some(batch) = queue.take(ticket) else {
+            // Another leader has this key in hand: its answer is on the way.
+            drop(turn);
+            return coalesce::received(told.await);
+        };
+        let pool = self.inner.pool.clone();
+        // Not awaited: every answer, this request's too, comes through its channel, so
+        // a request dropped meanwhile leaves none of the others unanswered.
+        drop(tokio::task::spawn_blocking(move || {
+            let _turn = turn;
+            match checkout(&pool) {
+                Ok(mut conn) => coalesce::answer(&mut *conn, batch, read),
+                Err(e) => coalesce::fail(batch, &e),
+            }
+        }));
+        coalesce::received(told.await)
     }
 
     /// Runs `f` in a write transaction: all of it commits, or none of it.
@@ -627,6 +678,79 @@ mod tests {
             release.send(()).unwrap();
             holder.await.unwrap().unwrap();
             db.read(|_| Ok(())).await.unwrap();
+        });
+    }
+
+    /// Keys asked for while every connection is busy are read together once one is
+    /// free: one statement for each group, each request answered its own row; with a
+    /// connection free, a key is read at once on its own.
+    #[test]
+    fn reads_waiting_for_a_connection_are_read_together() {
+        use diesel::connection::SimpleConnection;
+        use diesel::RunQueryDsl;
+        static STATEMENTS: AtomicU64 = AtomicU64::new(0);
+        #[derive(diesel::QueryableByName)]
+        struct Kv {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            k: i64,
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            v: i64,
+        }
+        fn read(conn: &mut DbConn, group: &&'static str, keys: &[i64]) -> Result<Vec<(i64, i64)>> {
+            STATEMENTS.fetch_add(1, Ordering::SeqCst);
+            let keys: Vec<String> = keys.iter().map(i64::to_string).collect();
+            let sql = format!(
+                "SELECT k, v FROM clientele_keys WHERE g = '{group}' AND k IN ({})",
+                keys.join(",")
+            );
+            let rows = diesel::sql_query(sql)
+                .load::<Kv>(conn)
+                .map_err(crate::errors::db)?;
+            Ok(rows.into_iter().map(|r| (r.k, r.v)).collect())
+        }
+        let (_dir, db) = sqlite(
+            "coalesce",
+            DbOptions {
+                pool_size: 1,
+                ..DbOptions::default()
+            },
+        );
+        let queue = Arc::new(Coalescer::<&'static str, i64, i64>::default());
+        runtime().block_on(async {
+            db.write(|c| {
+                c.batch_execute(
+                    "CREATE TABLE clientele_keys (g TEXT, k INTEGER, v INTEGER);
+                     INSERT INTO clientele_keys VALUES ('a', 1, 10), ('a', 2, 20), ('b', 1, 100);",
+                )
+                .map_err(crate::errors::db)
+            })
+            .await
+            .unwrap();
+            let (release, holder) = hold_a_connection(&db).await;
+            let asked = [("a", 1), ("a", 2), ("b", 1), ("a", 3), ("b", 2), ("a", 1)];
+            let mut waiting = Vec::new();
+            for (group, key) in asked {
+                let (db, queue) = (db.clone(), queue.clone());
+                waiting.push(tokio::spawn(async move {
+                    db.read_coalesced(&queue, group, key, read).await
+                }));
+                tokio::task::yield_now().await;
+            }
+            assert_eq!(STATEMENTS.load(Ordering::SeqCst), 0, "all of them wait");
+            release.send(()).unwrap();
+            holder.await.unwrap().unwrap();
+            let mut answers = Vec::new();
+            for w in waiting {
+                answers.push(w.await.unwrap().unwrap());
+            }
+            assert_eq!(
+                answers,
+                [Some(10), Some(20), Some(100), None, None, Some(10)]
+            );
+            assert_eq!(STATEMENTS.load(Ordering::SeqCst), 2, "one for a, one for b");
+            let alone = db.read_coalesced(&queue, "b", 1, read).await.unwrap();
+            assert_eq!(alone, Some(100));
+            assert_eq!(STATEMENTS.load(Ordering::SeqCst), 3);
         });
     }
 

@@ -67,6 +67,7 @@ macro_rules! find_of_tenant {
 pub mod api_keys;
 pub mod billing_accounts;
 pub mod channels;
+mod coalesce;
 pub mod companies;
 pub mod conn;
 pub mod contact_parts;
