@@ -2356,3 +2356,66 @@ async fn an_email_stays_unique_when_a_contact_changes() {
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
 }
+
+/// Gets sent all at once by two tenants, each for its own contacts and for the other
+/// tenant's, are each answered with the contact asked for or 404. On PostgreSQL the
+/// gets that wait for a connection are read together, several tenants' in one batch
+/// (`persistence::coalesce`): none may get another's row, or a row for another id.
+#[actix_web::test]
+async fn gets_sent_at_once_each_find_their_own_contact() {
+    let app = spawn_app().await;
+    let t = tenant(&app, "Acme", "owner@acme.com").await;
+    let g = tenant(&app, "Globex", "owner@globex.com").await;
+    let mut theirs = Vec::new();
+    for (who, org) in [(&t, "acme"), (&g, "globex")] {
+        for i in 0..6 {
+            let c = who
+                .create(&app, json!({"email": format!("c{i}@{org}.example")}))
+                .await;
+            theirs.push((who, s(&c["id"]), s(&c["email"])));
+        }
+    }
+    // One of each tenant's contacts deleted: 404, unless deleted ones are asked for.
+    for (who, id, _) in [&theirs[0], &theirs[6]] {
+        let res = who
+            .call(
+                &app,
+                Method::DELETE,
+                &who.url(&format!("contacts/{id}")),
+                None,
+            )
+            .await;
+        assert_eq!(res.status, 204, "{}", res.text);
+    }
+    let mut asks = Vec::new();
+    for (round, (owner, id, email)) in theirs.iter().enumerate() {
+        let other = if std::ptr::eq(*owner, &t) { &g } else { &t };
+        let deleted = round % 6 == 0;
+        let own = Some(email.clone()).filter(|_| !deleted);
+        // The owner, twice at once; with deleted ones asked for; the other tenant in
+        // the owner's project and in its own.
+        asks.push((*owner, owner.url(&format!("contacts/{id}")), own.clone()));
+        asks.push((*owner, owner.url(&format!("contacts/{id}")), own));
+        let with_deleted = format!("contacts/{id}?include_deleted=true");
+        asks.push((*owner, owner.url(&with_deleted), Some(email.clone())));
+        asks.push((other, owner.url(&format!("contacts/{id}")), None));
+        asks.push((other, other.url(&format!("contacts/{id}")), None));
+    }
+    let answers = futures_util::future::join_all(
+        asks.iter()
+            .map(|(who, url, _)| who.call(&app, Method::GET, url, None)),
+    )
+    .await;
+    for ((_, url, expected), res) in asks.iter().zip(answers) {
+        match expected {
+            Some(email) => {
+                assert_eq!(res.status, 200, "{url}: {}", res.text);
+                assert_eq!(&s(&res.body["email"]), email, "{url}");
+                assert!(url.contains(&s(&res.body["id"])), "{url}: {}", res.text);
+            }
+            None => {
+                res.assert_problem(404);
+            }
+        }
+    }
+}

@@ -10,10 +10,10 @@
 //! fill a batch, so a batch is only as large as the queue the load has already built.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use clientele_domain::{Error, Result};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
 /// Most keys one leader reads: the rest wait for the next connection. A statement of
 /// 64 ids is still a few index probes; a longer one would hold one connection while
@@ -24,10 +24,18 @@ pub(crate) const MOST_KEYS: usize = 64;
 /// is left out.
 pub(crate) type ReadMany<C, G, K, T> = fn(&mut C, &G, &[K]) -> Result<Vec<(K, T)>>;
 
-/// The keys waiting to be read, by group.
+/// The keys waiting to be read, by group, and the leaders reading them.
 pub(crate) struct Coalescer<G, K, T> {
     waiting: Mutex<Vec<Waiter<G, K, T>>>,
     tickets: AtomicU64,
+    /// One permit per leader. A leader reads on while keys wait, so each holds a
+    /// connection as long as the gets keep coming, and fewer leaders make larger
+    /// batches. On 2 cores, PostgreSQL get-contact at 32 connections: one leader
+    /// 45.5 k a second (31 µs of server and PostgreSQL CPU a get), two 39.8 k, four
+    /// 33.5 k (BENCHMARKS.md, thirtieth session); one per two cores is that
+    /// measurement carried to larger machines, not measured on one. The pool's other
+    /// connections stay free for lists, searches and writes.
+    leaders: Arc<Semaphore>,
 }
 
 pub(crate) struct Waiter<G, K, T> {
@@ -40,21 +48,30 @@ pub(crate) struct Waiter<G, K, T> {
 /// What a waiter is told: its row, none, or the error of its group's statement.
 pub(crate) type Answer<T> = oneshot::Receiver<Result<Option<T>>>;
 
-impl<G, K, T> Default for Coalescer<G, K, T> {
-    fn default() -> Self {
-        Self {
-            waiting: Mutex::new(Vec::new()),
-            tickets: AtomicU64::new(0),
-        }
-    }
-}
-
 impl<G, K, T> Coalescer<G, K, T>
 where
     G: PartialEq + Clone,
     K: PartialEq,
     T: Clone,
 {
+    /// A queue read by at most `leaders` connections at once.
+    pub(crate) fn new(leaders: usize) -> Self {
+        Self {
+            waiting: Mutex::new(Vec::new()),
+            tickets: AtomicU64::new(0),
+            leaders: Arc::new(Semaphore::new(leaders.max(1))),
+        }
+    }
+
+    /// Waits to be one of the leaders.
+    pub(crate) async fn lead(&self) -> Result<OwnedSemaphorePermit> {
+        self.leaders
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| Error::Internal("the coalesced reads are closed".into()))
+    }
+
     /// Queues `key` of `group`; the ticket names it for [`Coalescer::take`].
     pub(crate) fn enqueue(&self, group: G, key: K) -> (u64, Answer<T>) {
         let ticket = self.tickets.fetch_add(1, Ordering::Relaxed);
@@ -80,6 +97,18 @@ where
         Some(batch)
     }
 
+    /// For a leader that has answered its batch: the oldest waiters, up to
+    /// [`MOST_KEYS`], if any. Reading them on the connection in hand saves them the
+    /// hop back to the event loop for a leader and out again to a blocking thread.
+    pub(crate) fn take_next(&self) -> Option<Vec<Waiter<G, K, T>>> {
+        let mut waiting = self.lock();
+        if waiting.is_empty() {
+            return None;
+        }
+        let n = waiting.len().min(MOST_KEYS);
+        Some(waiting.drain(..n).collect())
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Waiter<G, K, T>>> {
         // A panic while holding it cannot leave the queue half-changed (each change is
         // one Vec call), so a poisoned lock is still a sound queue.
@@ -88,17 +117,20 @@ where
 }
 
 /// Reads `batch` on `conn`, one `read` per group, and tells every waiter its answer. A
-/// waiter that has stopped waiting (its request dropped) is not read for.
+/// waiter that has stopped waiting (its request dropped) is not read for. False when a
+/// statement failed.
 pub(crate) fn answer<C, G, K, T>(
     conn: &mut C,
     mut batch: Vec<Waiter<G, K, T>>,
     read: ReadMany<C, G, K, T>,
-) where
+) -> bool
+where
     G: PartialEq + Clone,
     K: PartialEq + Clone,
     T: Clone,
 {
     batch.retain(|w| !w.answer.is_closed());
+    let mut all_read = true;
     while let Some(first) = batch.first() {
         let group = first.group.clone();
         let (these, rest): (Vec<_>, Vec<_>) = batch.into_iter().partition(|w| w.group == group);
@@ -115,12 +147,14 @@ pub(crate) fn answer<C, G, K, T>(
                 }
             }
             Err(e) => {
+                all_read = false;
                 for w in these {
                     let _ = w.answer.send(Err(copy(&e)));
                 }
             }
         }
     }
+    all_read
 }
 
 /// Tells every waiter of `batch` that no read was made.
@@ -178,7 +212,7 @@ mod tests {
     /// its own row (or none), the failing group's waiters its error and only they.
     #[test]
     fn one_statement_per_group_answers_each_waiter() {
-        let q = Coalescer::<&'static str, u32, String>::default();
+        let q = Coalescer::<&'static str, u32, String>::new(1);
         let (a1, r_a1) = q.enqueue("a", 1);
         let (_, r_b3) = q.enqueue("b", 3);
         let (_, r_a2) = q.enqueue("a", 2);
@@ -189,7 +223,7 @@ mod tests {
         assert_eq!(batch.len(), 6);
         assert!(q.take(a1).is_none(), "taken once");
         let mut log = Log::default();
-        answer(&mut log, batch, read);
+        assert!(!answer(&mut log, batch, read), "a statement failed");
         assert_eq!(
             log.0,
             vec![("a", vec![1, 2, 1]), ("b", vec![3, 1]), ("down", vec![5])]
@@ -202,11 +236,12 @@ mod tests {
         assert!(matches!(told(r_down), Err(Error::Unavailable(m)) if m.contains("down")));
     }
 
-    /// A leader takes its own waiter first, then the oldest, up to the bound; the rest
-    /// wait for the next leader, and a waiter whose request is gone costs no answer.
+    /// A leader takes its own waiter first, then the oldest, up to the bound; it reads
+    /// on while others wait, oldest first; a waiter whose request is gone costs no
+    /// statement.
     #[test]
     fn a_batch_is_bounded_and_starts_with_its_leader() {
-        let q = Coalescer::<&'static str, u32, String>::default();
+        let q = Coalescer::<&'static str, u32, String>::new(1);
         let mut answers = Vec::new();
         for k in 0..(MOST_KEYS as u32 + 10) {
             answers.push(q.enqueue("a", k));
@@ -216,20 +251,22 @@ mod tests {
         assert_eq!(batch.len(), MOST_KEYS);
         assert_eq!(batch[0].key, MOST_KEYS as u32 + 9);
         assert_eq!(batch[1].key, 0, "then the oldest");
-        let (next, _) = &answers[MOST_KEYS - 1];
-        let rest = q.take(*next).unwrap();
-        assert_eq!(rest.len(), 10);
+        let rest = q.take_next().unwrap();
+        let keys: Vec<u32> = rest.iter().map(|w| w.key).collect();
+        let expected: Vec<u32> = (MOST_KEYS as u32 - 1..MOST_KEYS as u32 + 9).collect();
+        assert_eq!(keys, expected);
+        assert!(q.take_next().is_none(), "none left");
         assert!(q.take(answers[0].0).is_none());
         drop(answers);
         let mut log = Log::default();
-        answer(&mut log, rest, read);
+        assert!(answer(&mut log, rest, read));
         assert!(log.0.is_empty(), "nobody waits for these any more");
     }
 
     /// A batch that could not be read tells each waiter why.
     #[test]
     fn a_batch_without_a_connection_fails_each_waiter() {
-        let q = Coalescer::<&'static str, u32, String>::default();
+        let q = Coalescer::<&'static str, u32, String>::new(1);
         let (t, r1) = q.enqueue("a", 1);
         let (_, r2) = q.enqueue("b", 2);
         fail(

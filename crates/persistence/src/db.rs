@@ -78,7 +78,7 @@ struct Inner {
     /// Searches' match counts, remembered for the next search of the same name.
     search_counts: Arc<SearchCounts>,
     /// Gets of a contact by id waiting for a connection, by (tenant, project).
-    contact_reads: Coalescer<(Uuid, Uuid), Uuid, Contact>,
+    contact_reads: Arc<Coalescer<(Uuid, Uuid), Uuid, Contact>>,
 }
 
 thread_local! {
@@ -138,6 +138,8 @@ impl Db {
             .build(manager)
             .map_err(|e| Error::Unavailable(format!("cannot open the database pool: {e}")))?;
         let gate = Arc::new(tokio::sync::Semaphore::new(pool.max_size() as usize));
+        // Coalesced reads: one leader per two cores (see `Coalescer::leaders`).
+        let leaders = (cores() / 2).max(1);
         let auth_epoch = Arc::new(AtomicU64::new(0));
         let writer = match url.backend() {
             Backend::Sqlite => {
@@ -163,7 +165,7 @@ impl Db {
                 writer,
                 auth_epoch,
                 search_counts: Arc::default(),
-                contact_reads: Coalescer::default(),
+                contact_reads: Arc::new(Coalescer::new(leaders)),
             }),
         })
     }
@@ -190,7 +192,7 @@ impl Db {
     }
 
     /// The gets of a contact by id waiting for a connection (see [`Db::read_coalesced`]).
-    pub(crate) fn contact_reads(&self) -> &Coalescer<(Uuid, Uuid), Uuid, Contact> {
+    pub(crate) fn contact_reads(&self) -> &Arc<Coalescer<(Uuid, Uuid), Uuid, Contact>> {
         &self.inner.contact_reads
     }
 
@@ -260,7 +262,7 @@ impl Db {
     /// order, as [`Db::read`]; with a connection free at once, a read of one key.
     pub(crate) async fn read_coalesced<G, K, T>(
         &self,
-        queue: &Coalescer<G, K, T>,
+        queue: &Arc<Coalescer<G, K, T>>,
         group: G,
         key: K,
         read: ReadMany<DbConn, G, K, T>,
@@ -271,23 +273,32 @@ impl Db {
         T: Clone + Send + 'static,
     {
         let (ticket, mut told) = queue.enqueue(group, key);
-        let turn = tokio::select! {
+        let (lead, turn) = tokio::select! {
             biased;
             answer = &mut told => return coalesce::received(answer),
-            turn = self.turn() => turn?,
+            turn = async { Ok::<_, Error>((queue.lead().await?, self.turn().await?)) } => turn?,
         };
-        let Some(batch) = queue.take(ticket) else {
+        let Some(mut batch) = queue.take(ticket) else {
             // Another leader has this key in hand: its answer is on the way.
-            drop(turn);
+            drop((turn, lead));
             return coalesce::received(told.await);
         };
-        let pool = self.inner.pool.clone();
+        let (pool, queue) = (self.inner.pool.clone(), queue.clone());
         // Not awaited: every answer, this request's too, comes through its channel, so
         // a request dropped meanwhile leaves none of the others unanswered.
         drop(tokio::task::spawn_blocking(move || {
-            let _turn = turn;
+            let (_lead, _turn) = (lead, turn);
             match checkout(&pool) {
-                Ok(mut conn) => coalesce::answer(&mut *conn, batch, read),
+                Ok(mut conn) => {
+                    // After a failed statement the rest are left to a new leader, on
+                    // another connection if this one is broken.
+                    while coalesce::answer(&mut *conn, batch, read) {
+                        match queue.take_next() {
+                            Some(next) => batch = next,
+                            None => break,
+                        }
+                    }
+                }
                 Err(e) => coalesce::fail(batch, &e),
             }
         }));
@@ -715,7 +726,7 @@ mod tests {
                 ..DbOptions::default()
             },
         );
-        let queue = Arc::new(Coalescer::<&'static str, i64, i64>::default());
+        let queue = Arc::new(Coalescer::<&'static str, i64, i64>::new(1));
         runtime().block_on(async {
             db.write(|c| {
                 c.batch_execute(
