@@ -5,9 +5,10 @@
 //! hopping, and PostgreSQL's own cost per statement bounded get-by-id at 22-23% of the
 //! `/health` ceiling however cheap the server (BENCHMARKS.md). Here a request leaves
 //! its key in a queue and waits for a connection; whoever gets one first reads every
-//! key queued by then, one statement per group (a tenant's project), and answers each
-//! waiter. A request that finds a connection free reads alone at once: nothing waits to
-//! fill a batch, so a batch is only as large as the queue the load has already built.
+//! key queued by then, one statement per group (a tenant's project), answers each
+//! waiter, and reads on while keys are queued. A request that finds a connection free
+//! reads alone at once: nothing waits to fill a batch, so a batch is only as large as
+//! the queue the load has already built.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -15,9 +16,9 @@ use std::sync::{Arc, Mutex};
 use clientele_domain::{Error, Result};
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
-/// Most keys one leader reads: the rest wait for the next connection. A statement of
-/// 64 ids is still a few index probes; a longer one would hold one connection while
-/// the others idle.
+/// Most keys one statement reads: the rest wait for the next. 64 ids are 64 index
+/// probes, well under a millisecond; far longer statements would make the first
+/// waiters wait for the last.
 pub(crate) const MOST_KEYS: usize = 64;
 
 /// Reads `keys` of `group`, each found row with its key, in any order; a key not found
@@ -28,13 +29,15 @@ pub(crate) type ReadMany<C, G, K, T> = fn(&mut C, &G, &[K]) -> Result<Vec<(K, T)
 pub(crate) struct Coalescer<G, K, T> {
     waiting: Mutex<Vec<Waiter<G, K, T>>>,
     tickets: AtomicU64,
-    /// One permit per leader. A leader reads on while keys wait, so each holds a
-    /// connection as long as the gets keep coming, and fewer leaders make larger
-    /// batches. On 2 cores, PostgreSQL get-contact at 32 connections: one leader
-    /// 45.5 k a second (31 µs of server and PostgreSQL CPU a get), two 39.8 k, four
-    /// 33.5 k (BENCHMARKS.md, thirtieth session); one per two cores is that
-    /// measurement carried to larger machines, not measured on one. The pool's other
-    /// connections stay free for lists, searches and writes.
+    /// One permit per leader. A leader reads on while keys wait (and no other request
+    /// waits for a connection), so fewer leaders make larger batches, and more keep
+    /// the gets going when one is held up. On 2 cores, PostgreSQL get-contact at 32
+    /// connections on a pool of 4, two or three rounds each (BENCHMARKS.md, thirtieth
+    /// session):
+    /// one leader 0.32-0.38 of the `/health` ceiling, but with sign-ins running its
+    /// p99 2.9-3.5 times its p99 without (the target is under 2); two 0.25-0.27 and
+    /// 1.49-1.73x; three 0.28-0.29 and 1.48-1.59x. Three in four connections is that
+    /// measurement carried to other pool sizes, not measured on them.
     leaders: Arc<Semaphore>,
 }
 

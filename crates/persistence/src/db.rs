@@ -1,7 +1,7 @@
 //! The database handle used by every use case.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -71,6 +71,9 @@ struct Inner {
     /// bounded reads on the calling thread take an idle connection without a permit,
     /// so a permit holder may wait in the pool for the few microseconds they take.
     gate: Arc<tokio::sync::Semaphore>,
+    /// Requests waiting in the gate: a leader of coalesced reads lets its connection go
+    /// when any do (see [`Db::read_coalesced`]).
+    queued: Arc<AtomicUsize>,
     acquire_timeout: Duration,
     /// SQLite only: the single writer thread.
     writer: Option<Writer>,
@@ -138,8 +141,8 @@ impl Db {
             .build(manager)
             .map_err(|e| Error::Unavailable(format!("cannot open the database pool: {e}")))?;
         let gate = Arc::new(tokio::sync::Semaphore::new(pool.max_size() as usize));
-        // Coalesced reads: one leader per two cores (see `Coalescer::leaders`).
-        let leaders = (cores() / 2).max(1);
+        // Coalesced reads: three leaders in four connections (see `Coalescer::leaders`).
+        let leaders = (pool.max_size() as usize * 3 / 4).max(1);
         let auth_epoch = Arc::new(AtomicU64::new(0));
         let writer = match url.backend() {
             Backend::Sqlite => {
@@ -161,6 +164,7 @@ impl Db {
                 url,
                 pool,
                 gate,
+                queued: Arc::default(),
                 acquire_timeout: options.acquire_timeout,
                 writer,
                 auth_epoch,
@@ -258,8 +262,10 @@ impl Db {
 
     /// Reads the row of `key` in `group` with `read`, in one statement with the other
     /// keys of `queue` waiting for a connection meanwhile (see [`crate::coalesce`]):
-    /// whoever gets a connection first reads for all of them. In the gate's arrival
-    /// order, as [`Db::read`]; with a connection free at once, a read of one key.
+    /// whoever gets a connection first (through the gate, as [`Db::read`]) reads for
+    /// all of them, and goes on reading the keys queued meanwhile while any are, and
+    /// while no other request waits in the gate for a connection. With a connection
+    /// free at once, a read of one key.
     pub(crate) async fn read_coalesced<G, K, T>(
         &self,
         queue: &Arc<Coalescer<G, K, T>>,
@@ -276,7 +282,12 @@ impl Db {
         let (lead, turn) = tokio::select! {
             biased;
             answer = &mut told => return coalesce::received(answer),
-            turn = async { Ok::<_, Error>((queue.lead().await?, self.turn().await?)) } => turn?,
+            turn = async {
+                let lead = tokio::time::timeout(self.inner.acquire_timeout, queue.lead())
+                    .await
+                    .map_err(|_| timed_out())??;
+                Ok::<_, Error>((lead, self.turn().await?))
+            } => turn?,
         };
         let Some(mut batch) = queue.take(ticket) else {
             // Another leader has this key in hand: its answer is on the way.
@@ -284,6 +295,7 @@ impl Db {
             return coalesce::received(told.await);
         };
         let (pool, queue) = (self.inner.pool.clone(), queue.clone());
+        let queued = self.inner.queued.clone();
         // Not awaited: every answer, this request's too, comes through its channel, so
         // a request dropped meanwhile leaves none of the others unanswered.
         drop(tokio::task::spawn_blocking(move || {
@@ -293,6 +305,11 @@ impl Db {
                     // After a failed statement the rest are left to a new leader, on
                     // another connection if this one is broken.
                     while coalesce::answer(&mut *conn, batch, read) {
+                        // Others waiting for a connection go first: its keys then wait
+                        // for a leader in the gate with them.
+                        if queued.load(Ordering::SeqCst) > 0 {
+                            break;
+                        }
                         match queue.take_next() {
                             Some(next) => batch = next,
                             None => break,
@@ -390,12 +407,11 @@ impl Db {
     /// after the acquire timeout, as a wait in the pool would.
     async fn turn(&self) -> Result<tokio::sync::OwnedSemaphorePermit> {
         let gate = self.inner.gate.clone();
+        let _queued = Queued::join(&self.inner.queued);
         match tokio::time::timeout(self.inner.acquire_timeout, gate.acquire_owned()).await {
             Ok(Ok(turn)) => Ok(turn),
             Ok(Err(_)) => Err(Error::Internal("the database gate is closed".into())),
-            Err(_) => Err(Error::Unavailable(
-                "no database connection available: timed out waiting for one".into(),
-            )),
+            Err(_) => Err(timed_out()),
         }
     }
 
@@ -444,6 +460,28 @@ pub fn auto_pool_size(backend: Backend, cores: usize) -> u32 {
     };
     // Clamped first, twice the cores is at most 128: no truncation.
     (cores.clamp(least, most) * 2) as u32
+}
+
+/// One request counted in [`Inner::queued`] while it waits in the gate, however its
+/// wait ends (a turn, a timeout, or its request dropped).
+struct Queued(Arc<AtomicUsize>);
+
+impl Queued {
+    fn join(queued: &Arc<AtomicUsize>) -> Self {
+        queued.fetch_add(1, Ordering::SeqCst);
+        Queued(queued.clone())
+    }
+}
+
+impl Drop for Queued {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A request waited longer than the acquire timeout for the database (503).
+fn timed_out() -> Error {
+    Error::Unavailable("no database connection available: timed out waiting for one".into())
 }
 
 fn cores() -> usize {
@@ -762,6 +800,48 @@ mod tests {
             let alone = db.read_coalesced(&queue, "b", 1, read).await.unwrap();
             assert_eq!(alone, Some(100));
             assert_eq!(STATEMENTS.load(Ordering::SeqCst), 3);
+        });
+    }
+
+    /// A get that waits for a leader longer than the acquire timeout is unavailable
+    /// (503), as one waiting for a connection is; the leader's own read is answered.
+    #[test]
+    fn a_coalesced_read_waiting_past_the_timeout_is_unavailable() {
+        use std::sync::atomic::AtomicBool;
+        static SLOW: AtomicBool = AtomicBool::new(true);
+        fn read(_: &mut DbConn, _: &(), keys: &[i64]) -> Result<Vec<(i64, i64)>> {
+            while SLOW.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            Ok(keys.iter().map(|k| (*k, k * 10)).collect())
+        }
+        let (_dir, db) = sqlite(
+            "coalesce-timeout",
+            DbOptions {
+                pool_size: 2,
+                acquire_timeout: Duration::from_millis(100),
+                ..DbOptions::default()
+            },
+        );
+        let queue = Arc::new(Coalescer::<(), i64, i64>::new(1));
+        runtime().block_on(async {
+            let leader = {
+                let (db, queue) = (db.clone(), queue.clone());
+                tokio::spawn(async move { db.read_coalesced(&queue, (), 1, read).await })
+            };
+            // Let it lead and start its read, which waits for `slow`.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let waited = db.read_coalesced(&queue, (), 2, read).await;
+            assert!(
+                matches!(&waited, Err(Error::Unavailable(m)) if m.contains("timed out")),
+                "{waited:?}"
+            );
+            SLOW.store(false, Ordering::SeqCst);
+            assert_eq!(leader.await.unwrap().unwrap(), Some(10));
+            assert_eq!(
+                db.read_coalesced(&queue, (), 3, read).await.unwrap(),
+                Some(30)
+            );
         });
     }
 
