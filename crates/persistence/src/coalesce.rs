@@ -32,12 +32,12 @@ pub(crate) struct Coalescer<G, K, T> {
     /// One permit per leader. A leader reads on while keys wait (and no other request
     /// waits for a connection), so fewer leaders make larger batches, and more keep
     /// the gets going when one is held up. On 2 cores, PostgreSQL get-contact at 32
-    /// connections on a pool of 4, two or three rounds each (BENCHMARKS.md, thirtieth
-    /// session):
-    /// one leader 0.32-0.38 of the `/health` ceiling, but with sign-ins running its
-    /// p99 2.9-3.5 times its p99 without (the target is under 2); two 0.25-0.27 and
-    /// 1.49-1.73x; three 0.28-0.29 and 1.48-1.59x. Three in four connections is that
-    /// measurement carried to other pool sizes, not measured on them.
+    /// connections on a pool of 4, two or three rounds each (BENCHMARKS.md,
+    /// thirtieth session): one leader 0.32-0.38 of the `/health` ceiling, but with
+    /// sign-ins running its p99 2.9-3.5 times its p99 without (the target is under
+    /// 2); two 0.25-0.27 and 1.49-1.73x; three 0.28-0.29 and 1.48-1.59x. Three in
+    /// four connections is that measurement carried to other pool sizes, not
+    /// measured on them.
     leaders: Arc<Semaphore>,
 }
 
