@@ -305,8 +305,8 @@ impl Db {
                     // After a failed statement the rest are left to a new leader, on
                     // another connection if this one is broken.
                     while coalesce::answer(&mut *conn, batch, read) {
-                        // Others waiting for a connection go first: its keys then wait
-                        // for a leader in the gate with them.
+                        // Others waiting for a connection go first: the keys still
+                        // queued wait for a leader, who queues in the gate behind them.
                         if queued.load(Ordering::SeqCst) > 0 {
                             break;
                         }
