@@ -803,6 +803,63 @@ mod tests {
         });
     }
 
+    /// A leader reads on only while no other request waits in the gate: a read that
+    /// queued for a connection during the leader's statement goes before the keys
+    /// queued meanwhile, which then get a leader of their own.
+    #[test]
+    fn a_leader_lets_its_connection_go_to_a_request_waiting_in_the_gate() {
+        use std::sync::atomic::AtomicBool;
+        static SLOW: AtomicBool = AtomicBool::new(true);
+        static SERVED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+        fn served(what: String) {
+            SERVED.lock().unwrap_or_else(|p| p.into_inner()).push(what);
+        }
+        fn read(_: &mut DbConn, _: &(), keys: &[i64]) -> Result<Vec<(i64, i64)>> {
+            while keys.contains(&1) && SLOW.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            served(format!("keys {keys:?}"));
+            Ok(keys.iter().map(|k| (*k, k * 10)).collect())
+        }
+        let (_dir, db) = sqlite(
+            "coalesce-yield",
+            DbOptions {
+                pool_size: 1,
+                ..DbOptions::default()
+            },
+        );
+        let queue = Arc::new(Coalescer::<(), i64, i64>::new(1));
+        runtime().block_on(async {
+            let get = |key| {
+                let (db, queue) = (db.clone(), queue.clone());
+                tokio::spawn(async move { db.read_coalesced(&queue, (), key, read).await })
+            };
+            let leader = get(1);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let queued_key = get(2);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let other = {
+                let db = db.clone();
+                tokio::spawn(async move {
+                    db.read(|_| {
+                        served("another read".into());
+                        Ok(())
+                    })
+                    .await
+                })
+            };
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            SLOW.store(false, Ordering::SeqCst);
+            assert_eq!(leader.await.unwrap().unwrap(), Some(10));
+            assert_eq!(queued_key.await.unwrap().unwrap(), Some(20));
+            other.await.unwrap().unwrap();
+        });
+        assert_eq!(
+            *SERVED.lock().unwrap(),
+            ["keys [1]", "another read", "keys [2]"]
+        );
+    }
+
     /// A get that waits for a leader longer than the acquire timeout is unavailable
     /// (503), as one waiting for a connection is; the leader's own read is answered.
     #[test]
