@@ -325,11 +325,47 @@ fn email_taken(e: diesel::result::Error) -> Error {
     )
 }
 
+/// The key SQLite stores contact `id` under (migration 000012, where SQL folds the
+/// stored ids the same way): the 48-bit millisecond of a version 7 id, then the low 15
+/// bits of its counter (bytes 10 and 11), which the id generator steps by one within a
+/// millisecond. A get then reads the table alone, one b-tree descent instead of the
+/// id's index and then the table; and keys grow with time, so inserts still append.
+/// Any id folds to a key in `0..2^63`; two may fold alike (see [`free_row_key`]).
+pub fn row_key(id: Uuid) -> i64 {
+    let b = id.as_bytes();
+    let millis = u64::from_be_bytes([0, 0, b[0], b[1], b[2], b[3], b[4], b[5]]);
+    let counter = (u64::from(b[10] & 0x7f) << 8) | u64::from(b[11]);
+    // 48 + 15 bits: always a non-negative i64.
+    ((millis << 15) | counter) as i64
+}
+
+/// [`row_key`] of `id`, or `None` (SQLite then picks the key) when another contact
+/// holds it: ids made in the same millisecond by two processes can fold alike. Such a
+/// contact is found through the id's index instead ([`find`]).
+fn free_row_key(conn: &mut diesel::SqliteConnection, id: Uuid) -> QueryResult<Option<i64>> {
+    let key = row_key(id);
+    let taken: bool = diesel::select(diesel::dsl::exists(
+        contacts::table.filter(contacts::row_key.eq(key)),
+    ))
+    .get_result(conn)?;
+    Ok((!taken).then_some(key))
+}
+
 /// Inserts a new contact of tenant `customer_id`, with its tags.
 pub fn insert(conn: &mut DbConn, customer_id: Uuid, c: &Contact) -> Result<()> {
     let row = Row::from_domain(customer_id, c)?;
-    let q = diesel::insert_into(contacts::table).values(&row);
-    on_backend!(conn, |c| q.execute(c)).map_err(email_taken)?;
+    match conn {
+        DbConn::Sqlite(sqlite) => {
+            let key = free_row_key(sqlite, c.id).map_err(errors::db)?;
+            diesel::insert_into(contacts::table)
+                .values((&row, contacts::row_key.eq(key)))
+                .execute(sqlite)
+        }
+        DbConn::Pg(pg) => diesel::insert_into(contacts::table)
+            .values(&row)
+            .execute(pg),
+    }
+    .map_err(email_taken)?;
     insert_tags(conn, c)
 }
 
@@ -448,7 +484,22 @@ pub fn insert_many(conn: &mut DbConn, customer_id: Uuid, contacts: &[Contact]) -
             .iter()
             .map(|c| Row::from_domain(customer_id, c))
             .collect::<Result<Vec<_>>>()?;
-        insert_rows!(conn, contacts::table, &rows).map_err(email_taken)?;
+        match conn {
+            DbConn::Sqlite(sqlite) => {
+                let mut keyed = Vec::with_capacity(rows.len());
+                for (row, c) in rows.iter().zip(chunk) {
+                    let key = free_row_key(sqlite, c.id).map_err(errors::db)?;
+                    keyed.push((row, contacts::row_key.eq(key)));
+                }
+                diesel::insert_into(contacts::table)
+                    .values(keyed)
+                    .execute(sqlite)
+            }
+            DbConn::Pg(pg) => diesel::insert_into(contacts::table)
+                .values(&rows)
+                .execute(pg),
+        }
+        .map_err(email_taken)?;
     }
     let tags: Vec<TagRow> = contacts.iter().flat_map(tag_rows).collect();
     // Three columns a row.
@@ -465,11 +516,28 @@ pub fn find(
     project_id: Uuid,
     id: Uuid,
 ) -> Result<Option<Contact>> {
+    let key = row_key(id);
     let (id, customer_id, project_id) = (
         id.to_string(),
         customer_id.to_string(),
         project_id.to_string(),
     );
+    if let DbConn::Sqlite(c) = conn {
+        // By the table's key first: one descent. A miss (an id stored under a key
+        // SQLite picked, or no such contact) looks again by the id's index below.
+        let found = contacts::table
+            .filter(contacts::row_key.eq(key))
+            .filter(contacts::id.eq(&id))
+            .filter(contacts::customer_id.eq(&customer_id))
+            .filter(contacts::project_id.eq(&project_id))
+            .select(ReadRow::as_select())
+            .first(c)
+            .optional()
+            .map_err(errors::db)?;
+        if let Some(row) = found {
+            return row.into_domain().map(Some);
+        }
+    }
     on_backend!(conn, |c| contacts::table
         .filter(contacts::id.eq(id))
         .filter(contacts::customer_id.eq(customer_id))
@@ -1949,6 +2017,86 @@ mod tests {
             out.push_sql("EXPLAIN QUERY PLAN ");
             self.0.walk_ast(out.reborrow())
         }
+    }
+
+    /// The id of `id`'s contact as SQLite stores it: its key, and whether that key is
+    /// `row_key(id)`.
+    fn stored_key(conn: &mut DbConn, id: Uuid) -> (i64, bool) {
+        let DbConn::Sqlite(c) = conn else {
+            panic!("a SQLite test")
+        };
+        let key: Option<i64> = contacts::table
+            .filter(contacts::id.eq(id.to_string()))
+            .select(contacts::row_key)
+            .first(c)
+            .unwrap();
+        let key = key.unwrap();
+        (key, key == row_key(id))
+    }
+
+    /// A version 7 id folds to its millisecond, then its counter's low 15 bits: keys of
+    /// ids made one after another are distinct and follow their time.
+    #[test]
+    fn a_contacts_key_is_its_ids_time_and_counter() {
+        let ids: Vec<Uuid> = (0..2_000).map(|_| Uuid::now_v7()).collect();
+        for id in &ids {
+            let (secs, nanos) = id.get_timestamp().unwrap().to_unix();
+            let millis = secs as i64 * 1_000 + i64::from(nanos / 1_000_000);
+            assert_eq!(row_key(*id) >> 15, millis, "{id}");
+            let b = id.as_bytes();
+            let counter = i64::from(u16::from_be_bytes([b[10], b[11]]) & 0x7fff);
+            assert_eq!(row_key(*id) & 0x7fff, counter, "{id}");
+        }
+        let keys: std::collections::HashSet<i64> = ids.iter().map(|id| row_key(*id)).collect();
+        assert_eq!(keys.len(), ids.len());
+        // Any id, the largest too, folds to a key SQLite can hold.
+        assert_eq!(row_key(Uuid::max()), i64::MAX);
+        assert_eq!(row_key(Uuid::nil()), 0);
+    }
+
+    /// A contact is stored under its id's key, and a get reads the table by it (no
+    /// index); one whose id folds like another's is stored under a key SQLite picks and
+    /// still found, in its own project only.
+    #[test]
+    fn a_contact_is_found_by_its_key_and_by_its_id_when_the_key_was_taken() {
+        let (dir, mut conn, customer, project, other) = two_projects("key");
+        let first = person(project, "Ada", "One", 1);
+        // Another id with the first's millisecond and counter bits: it folds alike.
+        let mut bytes = *first.id.as_bytes();
+        bytes[15] ^= 0xff;
+        bytes[10] ^= 0x80;
+        let twin = Contact {
+            id: Uuid::from_bytes(bytes),
+            ..person(project, "Ben", "Two", 2)
+        };
+        assert_eq!(row_key(first.id), row_key(twin.id));
+        let bulk = person(project, "Cleo", "Three", 3);
+        insert(&mut conn, customer, &first).unwrap();
+        insert(&mut conn, customer, &twin).unwrap();
+        insert_many(&mut conn, customer, std::slice::from_ref(&bulk)).unwrap();
+        assert_eq!(stored_key(&mut conn, first.id), (row_key(first.id), true));
+        assert!(!stored_key(&mut conn, twin.id).1);
+        assert!(stored_key(&mut conn, bulk.id).1);
+        for c in [&first, &twin, &bulk] {
+            let found = find(&mut conn, customer, project, c.id).unwrap().unwrap();
+            assert_eq!((found.id, found.email.as_ref()), (c.id, c.email.as_ref()));
+            assert!(find(&mut conn, customer, other, c.id).unwrap().is_none());
+            assert!(find(&mut conn, Uuid::now_v7(), project, c.id)
+                .unwrap()
+                .is_none());
+        }
+        assert!(find(&mut conn, customer, project, Uuid::now_v7())
+            .unwrap()
+            .is_none());
+        let by_key = contacts::table
+            .filter(contacts::row_key.eq(row_key(first.id)))
+            .filter(contacts::id.eq(first.id.to_string()))
+            .select(contacts::id);
+        let plan: Vec<(i32, i32, i32, String)> = Explain(by_key).load(&mut conn).unwrap();
+        assert_eq!(plan.len(), 1, "{plan:?}");
+        assert!(plan[0].3.contains("INTEGER PRIMARY KEY"), "{plan:?}");
+        drop(conn);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     /// A migrated SQLite database in a folder of its own, with one tenant and its two

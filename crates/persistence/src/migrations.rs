@@ -123,8 +123,11 @@ mod tests {
         assert!(c.batch_execute(STRAY).is_err(), "the triggers are back");
         c.run_pending_migrations(SQLITE).unwrap();
         assert_eq!(kept(&mut c), [2, 2, 1, 1]);
-        // The later migrations 000011 (the last name in the first name's index) and
-        // 000010 (the list's index widened) go down and up too.
+        // The later migrations 000012 (the key, tested below), 000011 (the last name
+        // in the first name's index) and 000010 (the list's index widened) go down and
+        // up too.
+        c.revert_last_migration(SQLITE).unwrap();
+        assert_eq!(kept(&mut c), [2, 2, 1, 1]);
         let name_index = "SELECT count(*) AS n FROM sqlite_master WHERE name = 'contacts_first_name_idx' AND sql LIKE '%first_name_key, last_name_key%'";
         let list_index = "SELECT count(*) AS n FROM sqlite_master WHERE name = 'contacts_created_idx' AND sql LIKE '%first_name_key%'";
         assert_eq!(count(&mut c, name_index), 1);
@@ -138,6 +141,76 @@ mod tests {
         assert_eq!(count(&mut c, name_index), 1);
         assert_eq!(count(&mut c, list_index), 1);
         assert_eq!(kept(&mut c), [2, 2, 1, 1]);
+        drop(c);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Migration 000012 keys SQLite's contacts by their ids, folded in SQL as
+    /// `contacts::row_key` folds them (an id written in capitals too); ids that fold
+    /// alike, or are not UUIDs at all, keep their rows under keys SQLite picks. Down
+    /// and up again, every row stays.
+    #[test]
+    fn the_contacts_are_keyed_by_their_ids() {
+        let (mut c, dir) = at_migration_8("mig-key");
+        while !c
+            .applied_migrations()
+            .unwrap()
+            .iter()
+            .any(|v| v.to_string().replace('-', "") == "20261205000011")
+        {
+            c.run_next_migration(SQLITE).unwrap();
+        }
+        let a = uuid::Uuid::now_v7();
+        let mut bytes = *a.as_bytes();
+        bytes[15] ^= 0xff;
+        let twin = uuid::Uuid::from_bytes(bytes);
+        let upper = uuid::Uuid::now_v7();
+        assert_eq!(crate::contacts::row_key(a), crate::contacts::row_key(twin));
+        let upper_text = upper.to_string().to_uppercase();
+        for (id, n) in [(a.to_string(), 3), (twin.to_string(), 4), (upper_text, 5)] {
+            c.batch_execute(&format!(
+                "INSERT INTO contacts (id, customer_id, project_id, kind, display_name, stage, status, tier, customer_type, created_at, updated_at)
+                     VALUES ('{id}', 'c1', 'p1', 'person', 'N{n}', 'lead', 'active', 'standard', 'b2c', '2026-12-06', '2026-12-06')"
+            ))
+            .unwrap();
+        }
+        c.run_next_migration(SQLITE).unwrap();
+        assert_eq!(kept(&mut c), [5, 2, 1, 1]);
+        let key = |c: &mut diesel::SqliteConnection, name: &str| {
+            count(
+                c,
+                &format!("SELECT row_key AS n FROM contacts WHERE display_name = '{name}'"),
+            )
+        };
+        // The first of the two that fold alike is read first (the table's order).
+        assert_eq!(key(&mut c, "N3"), crate::contacts::row_key(a));
+        assert_ne!(key(&mut c, "N4"), crate::contacts::row_key(twin));
+        assert_eq!(key(&mut c, "N5"), crate::contacts::row_key(upper));
+        assert_eq!(
+            count(&mut c, "SELECT count(DISTINCT row_key) AS n FROM contacts"),
+            5
+        );
+        // The id stays unique, and the foreign keys that point at it still hold.
+        assert!(c.batch_execute(&format!(
+            "INSERT INTO contacts (id, customer_id, project_id, kind, display_name, stage, status, tier, customer_type, created_at, updated_at)
+                 VALUES ('{a}', 'c1', 'p1', 'person', 'Again', 'lead', 'active', 'standard', 'b2c', '2026-12-06', '2026-12-06')"
+        )).unwrap_err().to_string().contains("UNIQUE"));
+        c.batch_execute("DELETE FROM contacts WHERE id = 'k2'")
+            .unwrap();
+        assert_eq!(kept(&mut c), [4, 1, 1, 1], "k2's tag went with it");
+
+        c.revert_last_migration(SQLITE).unwrap();
+        assert_eq!(kept(&mut c), [4, 1, 1, 1]);
+        assert_eq!(
+            count(
+                &mut c,
+                "SELECT count(*) AS n FROM pragma_table_info('contacts') WHERE name = 'row_key'"
+            ),
+            0
+        );
+        c.run_pending_migrations(SQLITE).unwrap();
+        assert_eq!(kept(&mut c), [4, 1, 1, 1]);
+        assert_eq!(key(&mut c, "N5"), crate::contacts::row_key(upper));
         drop(c);
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -208,6 +208,9 @@ diesel::table! {
 diesel::table! {
     contacts (id) {
         id -> Text,
+        /// SQLite only (migration 000012): the table's key, the id folded by
+        /// `contacts::row_key`. PostgreSQL has no such column; no statement of its uses it.
+        row_key -> Nullable<BigInt>,
         customer_id -> Text,
         project_id -> Text,
         kind -> Text,
