@@ -2070,7 +2070,13 @@ mod tests {
             ..person(project, "Ben", "Two", 2)
         };
         assert_eq!(row_key(first.id), row_key(twin.id));
-        let bulk = person(project, "Cleo", "Three", 3);
+        // An id of a later millisecond, so that its key is not the one SQLite would
+        // pick next (the largest plus one), which an id made right after the first's
+        // can be.
+        let mut bulk = person(project, "Cleo", "Three", 3);
+        let mut bytes = *bulk.id.as_bytes();
+        bytes[0] += 1;
+        bulk.id = Uuid::from_bytes(bytes);
         insert(&mut conn, customer, &first).unwrap();
         insert(&mut conn, customer, &twin).unwrap();
         insert_many(&mut conn, customer, std::slice::from_ref(&bulk)).unwrap();
