@@ -487,8 +487,12 @@ pub fn insert_many(conn: &mut DbConn, customer_id: Uuid, contacts: &[Contact]) -
         match conn {
             DbConn::Sqlite(sqlite) => {
                 let mut keyed = Vec::with_capacity(rows.len());
+                let mut chunk_keys = std::collections::HashSet::with_capacity(rows.len());
                 for (row, c) in rows.iter().zip(chunk) {
-                    let key = free_row_key(sqlite, c.id).map_err(errors::db)?;
+                    // A key taken in the table, or earlier in this same statement.
+                    let key = free_row_key(sqlite, c.id)
+                        .map_err(errors::db)?
+                        .filter(|k| chunk_keys.insert(*k));
                     keyed.push((row, contacts::row_key.eq(key)));
                 }
                 diesel::insert_into(contacts::table)
@@ -2079,11 +2083,18 @@ mod tests {
         bulk.id = Uuid::from_bytes(bytes);
         insert(&mut conn, customer, &first).unwrap();
         insert(&mut conn, customer, &twin).unwrap();
-        insert_many(&mut conn, customer, std::slice::from_ref(&bulk)).unwrap();
+        // Two that fold alike in one bulk statement: both stored, the second under a
+        // key SQLite picks.
+        let mut bulk_twin = person(project, "Dora", "Four", 4);
+        let mut bytes = *bulk.id.as_bytes();
+        bytes[15] ^= 0xff;
+        bulk_twin.id = Uuid::from_bytes(bytes);
+        insert_many(&mut conn, customer, &[bulk.clone(), bulk_twin.clone()]).unwrap();
         assert_eq!(stored_key(&mut conn, first.id), (row_key(first.id), true));
         assert!(!stored_key(&mut conn, twin.id).1);
         assert!(stored_key(&mut conn, bulk.id).1);
-        for c in [&first, &twin, &bulk] {
+        assert!(!stored_key(&mut conn, bulk_twin.id).1);
+        for c in [&first, &twin, &bulk, &bulk_twin] {
             let found = find(&mut conn, customer, project, c.id).unwrap().unwrap();
             assert_eq!((found.id, found.email.as_ref()), (c.id, c.email.as_ref()));
             assert!(find(&mut conn, customer, other, c.id).unwrap().is_none());
