@@ -2023,8 +2023,7 @@ mod tests {
         }
     }
 
-    /// The id of `id`'s contact as SQLite stores it: its key, and whether that key is
-    /// `row_key(id)`.
+    /// The key SQLite stores `id`'s contact under, and whether it is `row_key(id)`.
     fn stored_key(conn: &mut DbConn, id: Uuid) -> (i64, bool) {
         let DbConn::Sqlite(c) = conn else {
             panic!("a SQLite test")

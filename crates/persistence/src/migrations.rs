@@ -35,6 +35,21 @@ mod tests {
         diesel::sql_query(sql).get_result::<N>(conn).unwrap().n
     }
 
+    /// Whether migration `version` (its date and number without dashes) is applied.
+    fn applied(c: &mut diesel::SqliteConnection, version: &str) -> bool {
+        c.applied_migrations()
+            .unwrap()
+            .iter()
+            .any(|v| v.to_string().replace('-', "") == version)
+    }
+
+    /// Applies migrations one by one up to `version`.
+    fn migrate_to(c: &mut diesel::SqliteConnection, version: &str) {
+        while !applied(c, version) {
+            c.run_next_migration(SQLITE).unwrap();
+        }
+    }
+
     /// A SQLite file migrated up to 000008 (the triggers), with two customers, a
     /// project of the first and two of its contacts with a tag each and one note.
     fn at_migration_8(name: &str) -> (diesel::SqliteConnection, std::path::PathBuf) {
@@ -45,16 +60,7 @@ mod tests {
             panic!("a SQLite url gave another backend")
         };
         // Up to the migration before the rebuild.
-        loop {
-            let done = c.applied_migrations().unwrap();
-            if done
-                .iter()
-                .any(|v| v.to_string().replace('-', "") == "20261202000008")
-            {
-                break;
-            }
-            c.run_next_migration(SQLITE).unwrap();
-        }
+        migrate_to(&mut c, "20261202000008");
         let t = "'2026-12-03 00:00:00'";
         c.batch_execute(&format!(
             "INSERT INTO customers (id, name, email, status, created_at, updated_at, status_changed_at)
@@ -152,14 +158,7 @@ mod tests {
     #[test]
     fn the_contacts_are_keyed_by_their_ids() {
         let (mut c, dir) = at_migration_8("mig-key");
-        while !c
-            .applied_migrations()
-            .unwrap()
-            .iter()
-            .any(|v| v.to_string().replace('-', "") == "20261205000011")
-        {
-            c.run_next_migration(SQLITE).unwrap();
-        }
+        migrate_to(&mut c, "20261205000011");
         let a = uuid::Uuid::now_v7();
         let mut bytes = *a.as_bytes();
         bytes[15] ^= 0xff;
@@ -256,11 +255,7 @@ mod tests {
             ),
             1
         );
-        assert!(!c
-            .applied_migrations()
-            .unwrap()
-            .iter()
-            .any(|v| v.to_string().replace('-', "") == "20261203000009"));
+        assert!(!applied(&mut c, "20261203000009"));
         drop(c);
         let _ = std::fs::remove_dir_all(&dir);
     }
