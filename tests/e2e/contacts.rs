@@ -501,6 +501,9 @@ async fn bad_input_is_named_field_by_field() {
 
     let cases: Vec<(Value, Vec<&str>)> = vec![
         (json!({"email": "not-an-email"}), vec!["email"]),
+        // Quoted local parts with a space or an `@` were accepted and then unreadable.
+        (json!({"email": "\"ana lopez\"@example.com"}), vec!["email"]),
+        (json!({"email": "\"a@b\"@example.com"}), vec!["email"]),
         (json!({"phone": "12345"}), vec!["phone"]),
         (json!({"first_name": "Only a name"}), vec!["email", "phone"]),
         (
