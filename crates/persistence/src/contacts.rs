@@ -913,6 +913,15 @@ fn longer_first_names(first: &str) -> Condition {
     )
 }
 
+/// Last names that start with `last` and are longer (the Webers of `weber`).
+fn longer_last_names(last: &str) -> Condition {
+    Box::new(
+        contacts::last_name_key
+            .gt(last.to_string())
+            .and(contacts::last_name_key.lt(prefix_end(last))),
+    )
+}
+
 /// A [`Term::Name`] on the name columns alone.
 fn name_range(first: &str, longer: bool, last: &str) -> Condition {
     let last_range = prefix_range(SearchOn::LastName, last);
@@ -1412,87 +1421,103 @@ macro_rules! branch_keys {
 /// most of a search's time. One statement rather than one per term and one for the
 /// page: on PostgreSQL each statement is a round trip and its own execution.
 fn search_page(conn: &mut DbConn, q: &SearchQuery<'_>) -> Result<Vec<ReadRow>> {
-    let extended = extended_first_names(conn, q)?;
-    let branches = term_branches(q, matches!(conn, DbConn::Sqlite(_)), &extended)?;
+    let reach = name_reach(conn, q)?;
+    let branches = term_branches(q, matches!(conn, DbConn::Sqlite(_)), &reach)?;
     rows_of_page(conn, q, PageSource::Terms(branches))
 }
 
-/// For each of `q.terms`, whether it can match: false for a [`Term::Name`] with
-/// `longer` whose word starts no longer first name in the project, true for every
-/// other term. One statement, one seek per such term ([`ExtendedFirstNames`]).
+/// What the project's names let each of a search's terms find ([`name_reach`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Reach {
+    /// For each term, whether it can match: false for a [`Term::Name`] with `longer`
+    /// whose word starts no longer first name in the project, true for every other.
+    can_match: Vec<bool>,
+    /// For each term, whether a [`Term::Name`] without `longer` can find a longer last
+    /// name than its own (`weber`: a Webers in the project); false for every other.
+    longer_last: Vec<bool>,
+}
+
+/// What `q.terms` can find ([`Reach`]): one statement, one seek per full name's word
+/// ([`ExtendedNames`]).
 ///
 /// A whole first name that no longer one extends is the common case (`anna weber`),
 /// and its longer names' branch ([`Fenced`]) finds nothing after a recursive query, a
 /// materialization and a sort: left out, a full-name search costs what an email search
-/// does (BENCHMARKS-HISTORY.md, twenty-third session). A name added between this
+/// does (BENCHMARKS-HISTORY.md, twenty-third session). So is a whole last name that no
+/// longer one extends: its first page is then the first entries of (first name, last
+/// name) in the first name's index, which keeps them in list order (migration
+/// 000013), rather than every such contact read and sorted. A name added between this
 /// statement and the search's is found by the next search, as one added just after it
 /// would be.
-fn extended_first_names(conn: &mut DbConn, q: &SearchQuery<'_>) -> Result<Vec<bool>> {
-    let words: Vec<(usize, &String)> = q
-        .terms
-        .iter()
-        .enumerate()
-        .filter_map(|(i, term)| match term {
-            Term::Name {
-                first,
-                longer: true,
-                ..
-            } => Some((i, first)),
-            _ => None,
-        })
-        .collect();
-    let mut can_match = vec![true; q.terms.len()];
-    if words.is_empty() {
-        return Ok(can_match);
-    }
+fn name_reach(conn: &mut DbConn, q: &SearchQuery<'_>) -> Result<Reach> {
+    let n = q.terms.len();
+    let mut reach = Reach {
+        can_match: vec![true; n],
+        longer_last: vec![false; n],
+    };
     let project = q.f.project_id.to_string();
-    let found: Vec<i32> = ExtendedFirstNames {
-        words: words
-            .iter()
-            .map(|(i, first)| {
-                let longer: Condition = Box::new(
-                    contacts::project_id
-                        .eq(project.clone())
-                        .and(longer_first_names(first)),
-                );
-                (*i, longer)
-            })
-            .collect(),
+    let mut checks: Vec<(i32, Condition)> = Vec::new();
+    for (i, term) in q.terms.iter().enumerate() {
+        let Term::Name {
+            first,
+            longer,
+            last,
+        } = term
+        else {
+            continue;
+        };
+        // Even codes ask about a term's longer first names, odd ones its longer last.
+        let (code, names) = match longer {
+            true => (2 * i, longer_first_names(first)),
+            false => (2 * i + 1, longer_last_names(last)),
+        };
+        let on_project = contacts::project_id.eq(project.clone()).and(names);
+        checks.push((code as i32, Box::new(on_project)));
     }
-    .load(conn)
-    .map_err(errors::db)?;
-    for (i, _) in &words {
-        can_match[*i] = found.contains(&(*i as i32));
+    if checks.is_empty() {
+        return Ok(reach);
     }
-    Ok(can_match)
+    let found: Vec<i32> = ExtendedNames { checks }.load(conn).map_err(errors::db)?;
+    for (i, term) in q.terms.iter().enumerate() {
+        match term {
+            Term::Name { longer: true, .. } => {
+                reach.can_match[i] = found.contains(&(2 * i as i32));
+            }
+            Term::Name { longer: false, .. } => {
+                reach.longer_last[i] = found.contains(&(2 * i as i32 + 1));
+            }
+            Term::Prefix(..) => {}
+        }
+    }
+    Ok(reach)
 }
 
-/// `SELECT 2 AS "i" WHERE EXISTS (SELECT 1 FROM contacts WHERE project_id = ? AND
-/// first_name_key > ? AND first_name_key < ?) UNION ALL SELECT 3 WHERE EXISTS (…)`: the
-/// positions, among a search's terms, of the longer first names' words that some first
-/// name of the project extends ([`longer_first_names`], the first seek of
-/// [`LongerFirstNames`]). The positions are written into the text (not bound), which
-/// then depends only on them.
-struct ExtendedFirstNames {
-    /// (position, the project's longer first names of the word)
-    words: Vec<(usize, Condition)>,
+/// `SELECT 4 AS "i" WHERE EXISTS (SELECT 1 FROM contacts WHERE project_id = ? AND
+/// first_name_key > ? AND first_name_key < ?) UNION ALL SELECT 7 WHERE EXISTS (… AND
+/// last_name_key > ? AND last_name_key < ?)`: the codes of [`name_reach`]'s checks
+/// whose names the project has, each the first seek of its index
+/// ([`longer_first_names`], as in [`LongerFirstNames`]; [`longer_last_names`]). The
+/// codes are written into the text (not bound), which then depends only on them.
+struct ExtendedNames {
+    /// (code, the names asked for, in the project)
+    checks: Vec<(i32, Condition)>,
 }
 
-text_query!(ExtendedFirstNames, diesel::sql_types::Integer);
+text_query!(ExtendedNames, diesel::sql_types::Integer);
 
-impl QueryFragment<MultiBackend> for ExtendedFirstNames {
+impl QueryFragment<MultiBackend> for ExtendedNames {
     fn walk_ast<'b>(
         &'b self,
         mut out: diesel::query_builder::AstPass<'_, 'b, MultiBackend>,
     ) -> QueryResult<()> {
-        for (n, (i, longer)) in self.words.iter().enumerate() {
+        for (n, (code, names)) in self.checks.iter().enumerate() {
             if n > 0 {
                 out.push_sql(" UNION ALL ");
             }
             out.push_sql(&format!(
-                "SELECT {i} AS \"i\" WHERE EXISTS (SELECT 1 FROM \"contacts\" WHERE "
+                "SELECT {code} AS \"i\" WHERE EXISTS (SELECT 1 FROM \"contacts\" WHERE "
             ));
-            longer.walk_ast(out.reborrow())?;
+            names.walk_ast(out.reborrow())?;
             out.push_sql(")");
         }
         Ok(())
@@ -1501,17 +1526,22 @@ impl QueryFragment<MultiBackend> for ExtendedFirstNames {
 
 /// Each search term's first `q.want()` rows in list order, from its column's index,
 /// keyed by rowid on SQLite (`by_rowid`): the branches of [`search_page`]'s union, but
-/// for the terms `can_match` rules out ([`extended_first_names`]).
+/// for the terms `reach` rules out ([`name_reach`]). A full name with a whole first
+/// name is two branches: its whole last name, whose entries the first name's index
+/// keeps in list order, and, when the project has any, the longer last names.
 fn term_branches(
     q: &SearchQuery<'_>,
     by_rowid: bool,
-    can_match: &[bool],
+    reach: &Reach,
 ) -> Result<Vec<Box<dyn QueryFragment<MultiBackend>>>> {
     let project = q.f.project_id.to_string();
     let want = q.want();
     let desc = q.desc;
     let mut branches: Vec<Box<dyn QueryFragment<MultiBackend>>> = Vec::new();
-    for (term, _) in q.terms.iter().zip(can_match).filter(|(_, can)| **can) {
+    for (i, term) in q.terms.iter().enumerate() {
+        if !reach.can_match[i] {
+            continue;
+        }
         // The tenant is checked on the rows read whole: a project has one tenant, and
         // leaving it out here lets the index alone answer.
         if let Term::Name {
@@ -1558,19 +1588,45 @@ fn term_branches(
             branches.push(with_sort!(q.sort, q.after.clone(), fenced));
             continue;
         }
-        let b = narrowed(
-            contacts::table
-                .filter(term.condition(Some(&project)))
-                .into_boxed(),
-            q.f,
-        );
-        macro_rules! first_keys {
-            ($col:expr, $after:expr) => {{
-                let b = keyset!(b, $col, $after, desc).limit(want);
-                branch_keys!(b, $col, by_rowid)
-            }};
+        let conditions: Vec<Condition> = match term {
+            Term::Name {
+                first,
+                longer: false,
+                last,
+            } => {
+                let whole: Condition = Box::new(
+                    contacts::first_name_key
+                        .eq(first.clone())
+                        .and(contacts::last_name_key.eq(last.clone())),
+                );
+                let mut parts = vec![whole];
+                if reach.longer_last[i] {
+                    parts.push(Box::new(
+                        contacts::first_name_key
+                            .eq(first.clone())
+                            .and(longer_last_names(last)),
+                    ));
+                }
+                parts
+            }
+            _ => vec![term.condition(None)],
+        };
+        for condition in conditions {
+            let b = narrowed(
+                contacts::table
+                    .filter(contacts::project_id.eq(project.clone()))
+                    .filter(condition)
+                    .into_boxed(),
+                q.f,
+            );
+            macro_rules! first_keys {
+                ($col:expr, $after:expr) => {{
+                    let b = keyset!(b, $col, $after, desc).limit(want);
+                    branch_keys!(b, $col, by_rowid)
+                }};
+            }
+            branches.push(with_sort!(q.sort, q.after.clone(), first_keys));
         }
-        branches.push(with_sort!(q.sort, q.after.clone(), first_keys));
     }
     Ok(branches)
 }
@@ -2257,7 +2313,7 @@ mod tests {
         let q = first_page(customer, &f, &terms);
         let page = SearchPage {
             source: PageSource::Terms(
-                term_branches(&q, true, &extended_first_names(&mut conn, &q).unwrap()).unwrap(),
+                term_branches(&q, true, &name_reach(&mut conn, &q).unwrap()).unwrap(),
             ),
             by_rowid: true,
             desc: true,
@@ -2279,6 +2335,105 @@ mod tests {
                 .any(|s| s.contains("contacts_first_name_idx") && s.contains("first_name_key=?")),
             "{steps:#?}"
         );
+        drop(conn);
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    /// A full name with a whole last name reads its first page from the first name's
+    /// index in list order (migration 000013): no sort of every Anna Weber. Longer last
+    /// names are a branch of their own once the project has one (another project's
+    /// Webers change nothing), and pages follow the cursor across both.
+    #[test]
+    fn a_full_name_with_a_whole_last_name_is_read_in_list_order() {
+        let (dir, mut conn, customer, project, other) = two_projects("whole-last");
+        let mut people: Vec<Contact> = (0..30)
+            .map(|i| person(project, "Anna", "Weber", i))
+            .collect();
+        people.push(person(project, "Weber", "Anna", 30));
+        people.push(person(project, "Anna", "Wagner", 31));
+        insert_many(&mut conn, customer, &people).unwrap();
+        insert_many(&mut conn, customer, &[person(other, "Anna", "Webers", 32)]).unwrap();
+        let f = Filter {
+            project_id: project,
+            search: Some("Anna Weber".into()),
+            ..Filter::default()
+        };
+        let counts = SearchCounts::default();
+        let walk = |conn: &mut DbConn| -> Vec<Uuid> {
+            let (mut ids, mut after) = (Vec::new(), None::<After>);
+            loop {
+                let (rows, next) = list(
+                    conn,
+                    &counts,
+                    customer,
+                    &f,
+                    SortBy::CreatedAt,
+                    SortOrder::Desc,
+                    Page::Keyset(after.as_ref()),
+                    20,
+                )
+                .unwrap();
+                ids.extend(rows.iter().map(|c| c.id));
+                match next {
+                    Some(next) => after = Some(next),
+                    None => return ids,
+                }
+            }
+        };
+        // Newest first, ties by id, as the list.
+        let newest_first = |people: &[&Contact]| -> Vec<Uuid> {
+            let mut v: Vec<&&Contact> = people.iter().collect();
+            v.sort_by_key(|c| std::cmp::Reverse((c.created_at, c.id)));
+            v.into_iter().map(|c| c.id).collect()
+        };
+        let matching: Vec<&Contact> = people[..31].iter().collect();
+        assert_eq!(walk(&mut conn), newest_first(&matching));
+
+        let terms = search_terms(f.search.as_deref());
+        let q = first_page(customer, &f, &terms);
+        let reach = name_reach(&mut conn, &q).unwrap();
+        assert!(!reach.longer_last.contains(&true), "{reach:?}");
+        // Each whole name's branch is one seek read in order: no sort.
+        let branches = term_branches(&q, true, &reach).unwrap();
+        let mut whole_names = 0;
+        for branch in branches {
+            let plan: Vec<(i32, i32, i32, String)> = Explain(branch).load(&mut conn).unwrap();
+            let steps: Vec<&str> = plan.iter().map(|(.., step)| step.as_str()).collect();
+            if steps
+                .iter()
+                .any(|s| s.contains("first_name_key=? AND last_name_key=?"))
+            {
+                whole_names += 1;
+                assert!(
+                    !steps.iter().any(|s| s.contains("TEMP B-TREE")),
+                    "{steps:#?}"
+                );
+                assert!(steps[0].contains("contacts_first_name_idx"), "{steps:#?}");
+            }
+        }
+        assert_eq!(whole_names, 2, "anna weber and weber anna");
+
+        // A longer last name in this project: its own branch, found in order.
+        let webers = person(project, "Anna", "Webers", 33);
+        insert_many(&mut conn, customer, std::slice::from_ref(&webers)).unwrap();
+        let reach = name_reach(&mut conn, &q).unwrap();
+        let longer_last: Vec<&Term> = terms
+            .iter()
+            .zip(&reach.longer_last)
+            .filter(|(_, l)| **l)
+            .map(|(t, _)| t)
+            .collect();
+        assert_eq!(
+            longer_last,
+            [&Term::Name {
+                first: "anna".into(),
+                longer: false,
+                last: "weber".into()
+            }]
+        );
+        let mut matching = matching;
+        matching.push(&webers);
+        assert_eq!(walk(&mut conn), newest_first(&matching));
         drop(conn);
         std::fs::remove_dir_all(dir).ok();
     }
@@ -2308,9 +2463,13 @@ mod tests {
             .map(|t| matches!(t, Term::Name { longer: true, .. }))
             .collect();
         assert_eq!(longer.iter().filter(|l| **l).count(), 2);
-        let can_match = extended_first_names(&mut conn, &q).unwrap();
-        assert_eq!(can_match, longer.iter().map(|l| !l).collect::<Vec<_>>());
-        let branches = term_branches(&q, true, &can_match).unwrap().len();
+        let reach = name_reach(&mut conn, &q).unwrap();
+        assert_eq!(
+            reach.can_match,
+            longer.iter().map(|l| !l).collect::<Vec<_>>()
+        );
+        assert!(!reach.longer_last.contains(&true), "{reach:?}");
+        let branches = term_branches(&q, true, &reach).unwrap().len();
         assert_eq!(branches, terms.len() - 2);
         let names = |conn: &mut DbConn| -> Vec<String> {
             let (page, _) = list(
@@ -2336,7 +2495,7 @@ mod tests {
             &[person(project, "Annabel", "Weber", 3)],
         )
         .unwrap();
-        let can_match = extended_first_names(&mut conn, &q).unwrap();
+        let can_match = name_reach(&mut conn, &q).unwrap().can_match;
         let extended: Vec<&Term> = terms
             .iter()
             .zip(&can_match)

@@ -129,9 +129,13 @@ mod tests {
         assert!(c.batch_execute(STRAY).is_err(), "the triggers are back");
         c.run_pending_migrations(SQLITE).unwrap();
         assert_eq!(kept(&mut c), [2, 2, 1, 1]);
-        // The later migrations 000012 (the key, tested below), 000011 (the last name
-        // in the first name's index) and 000010 (the list's index widened) go down and
-        // up too.
+        // The later migrations 000013 (the time after the last name in the first
+        // name's index), 000012 (the key, tested below), 000011 (the last name in the
+        // first name's index) and 000010 (the list's index widened) go down and up too.
+        let in_list_order = "SELECT count(*) AS n FROM sqlite_master WHERE name = 'contacts_first_name_idx' AND sql LIKE '%last_name_key, created_at, id%'";
+        assert_eq!(count(&mut c, in_list_order), 1);
+        c.revert_last_migration(SQLITE).unwrap();
+        assert_eq!(count(&mut c, in_list_order), 0);
         c.revert_last_migration(SQLITE).unwrap();
         assert_eq!(kept(&mut c), [2, 2, 1, 1]);
         let name_index = "SELECT count(*) AS n FROM sqlite_master WHERE name = 'contacts_first_name_idx' AND sql LIKE '%first_name_key, last_name_key%'";
@@ -145,6 +149,7 @@ mod tests {
         assert_eq!(count(&mut c, list_index), 0);
         c.run_pending_migrations(SQLITE).unwrap();
         assert_eq!(count(&mut c, name_index), 1);
+        assert_eq!(count(&mut c, in_list_order), 1);
         assert_eq!(count(&mut c, list_index), 1);
         assert_eq!(kept(&mut c), [2, 2, 1, 1]);
         drop(c);
