@@ -2209,6 +2209,30 @@ mod tests {
         Contact::create(project, input, clientele_domain::time::now()).unwrap()
     }
 
+    /// A page of `limit` of `f`'s list after `after`, newest first, and the cursor of
+    /// the next.
+    fn newest_first(
+        conn: &mut DbConn,
+        counts: &SearchCounts,
+        customer: Uuid,
+        f: &Filter,
+        after: Option<&After>,
+        limit: i64,
+    ) -> (Vec<Contact>, Option<After>) {
+        let page = Page::Keyset(after);
+        list(
+            conn,
+            counts,
+            customer,
+            f,
+            SortBy::CreatedAt,
+            SortOrder::Desc,
+            page,
+            limit,
+        )
+        .unwrap()
+    }
+
     /// The first page of 20 of `f`'s search, newest first, as `list` asks for it.
     fn first_page<'a>(customer: Uuid, f: &'a Filter, terms: &'a [Term]) -> SearchQuery<'a> {
         SearchQuery {
@@ -2271,17 +2295,7 @@ mod tests {
         };
         let counts = SearchCounts::default();
         let mut page = |after: Option<After>, limit: i64| {
-            list(
-                &mut conn,
-                &counts,
-                customer,
-                &f,
-                SortBy::CreatedAt,
-                SortOrder::Desc,
-                Page::Keyset(after.as_ref()),
-                limit,
-            )
-            .unwrap()
+            newest_first(&mut conn, &counts, customer, &f, after.as_ref(), limit)
         };
         let (everyone, next) = page(None, 1_000);
         assert!(next.is_none());
@@ -2362,17 +2376,7 @@ mod tests {
         let walk = |conn: &mut DbConn| -> Vec<Uuid> {
             let (mut ids, mut after) = (Vec::new(), None::<After>);
             loop {
-                let (rows, next) = list(
-                    conn,
-                    &counts,
-                    customer,
-                    &f,
-                    SortBy::CreatedAt,
-                    SortOrder::Desc,
-                    Page::Keyset(after.as_ref()),
-                    20,
-                )
-                .unwrap();
+                let (rows, next) = newest_first(conn, &counts, customer, &f, after.as_ref(), 20);
                 ids.extend(rows.iter().map(|c| c.id));
                 match next {
                     Some(next) => after = Some(next),
@@ -2472,17 +2476,7 @@ mod tests {
         let branches = term_branches(&q, true, &reach).unwrap().len();
         assert_eq!(branches, terms.len() - 2);
         let names = |conn: &mut DbConn| -> Vec<String> {
-            let (page, _) = list(
-                conn,
-                &SearchCounts::default(),
-                customer,
-                &f,
-                SortBy::CreatedAt,
-                SortOrder::Desc,
-                Page::Keyset(None),
-                20,
-            )
-            .unwrap();
+            let (page, _) = newest_first(conn, &SearchCounts::default(), customer, &f, None, 20);
             page.into_iter()
                 .map(|c| c.first_name.unwrap_or_default())
                 .collect()
