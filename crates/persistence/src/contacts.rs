@@ -1432,31 +1432,43 @@ struct Reach {
     /// For each term, whether it can match: false for a [`Term::Name`] with `longer`
     /// whose word starts no longer first name in the project, true for every other.
     can_match: Vec<bool>,
-    /// For each term, whether a [`Term::Name`] without `longer` can find a longer last
-    /// name than its own (`weber`: a Webers in the project); false for every other.
-    longer_last: Vec<bool>,
+    /// For each term, the last names longer than a [`Term::Name`]'s own (without
+    /// `longer`) that start with it among the contacts of its first name (`anna
+    /// web`: Weber); [`LongerLast::No`] for every other term.
+    longer_last: Vec<LongerLast>,
 }
 
-/// What `q.terms` can find ([`Reach`]): one statement, one seek per full name's word
-/// ([`ExtendedNames`]).
+/// The longer last names of a full name's first name ([`Reach::longer_last`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum LongerLast {
+    No,
+    /// One name (`anna web`: only Weber among the Annas): a whole last name too, read
+    /// in list order.
+    One(String),
+    /// Several: their range, read and sorted.
+    Many,
+}
+
+/// What `q.terms` can find ([`Reach`]): one statement, one seek per longer first
+/// names' word and two per full name's last word ([`ExtendedNames`]).
 ///
 /// A whole first name that no longer one extends is the common case (`anna weber`),
 /// and its longer names' branch ([`Fenced`]) finds nothing after a recursive query, a
 /// materialization and a sort: left out, a full-name search costs what an email search
-/// does (BENCHMARKS-HISTORY.md, twenty-third session). So is a whole last name that no
-/// longer one extends: its first page is then the first entries of (first name, last
-/// name) in the first name's index, which keeps them in list order (migration
-/// 000013), rather than every such contact read and sorted. A name added between this
-/// statement and the search's is found by the next search, as one added just after it
-/// would be.
+/// does (BENCHMARKS-HISTORY.md, twenty-third session). A whole last name's page is the
+/// first entries of (first name, last name) in the first name's index, which keeps
+/// them in list order (migration 000013), rather than every such contact read and
+/// sorted; so is the page of a last name being typed (`anna web`) when one name among
+/// the first name's contacts starts with it. A name added between this statement and
+/// the search's is found by the next search, as one added just after it would be.
 fn name_reach(conn: &mut DbConn, q: &SearchQuery<'_>) -> Result<Reach> {
     let n = q.terms.len();
     let mut reach = Reach {
         can_match: vec![true; n],
-        longer_last: vec![false; n],
+        longer_last: vec![LongerLast::No; n],
     };
     let project = q.f.project_id.to_string();
-    let mut checks: Vec<(i32, Condition)> = Vec::new();
+    let mut checks = Vec::new();
     for (i, term) in q.terms.iter().enumerate() {
         let Term::Name {
             first,
@@ -1467,24 +1479,41 @@ fn name_reach(conn: &mut DbConn, q: &SearchQuery<'_>) -> Result<Reach> {
             continue;
         };
         // Even codes ask about a term's longer first names, odd ones its longer last.
-        let (code, names) = match longer {
-            true => (2 * i, longer_first_names(first)),
-            false => (2 * i + 1, longer_last_names(last)),
-        };
-        let on_project = contacts::project_id.eq(project.clone()).and(names);
-        checks.push((code as i32, Box::new(on_project)));
+        checks.push(match longer {
+            true => NameCheck::FirstNames {
+                code: 2 * i as i32,
+                names: Box::new(
+                    contacts::project_id
+                        .eq(project.clone())
+                        .and(longer_first_names(first)),
+                ),
+            },
+            false => NameCheck::LastNames {
+                code: 2 * i as i32 + 1,
+                project: project.clone(),
+                first: first.clone(),
+                after: last.clone(),
+                end: prefix_end(last),
+            },
+        });
     }
     if checks.is_empty() {
         return Ok(reach);
     }
-    let found: Vec<i32> = ExtendedNames { checks }.load(conn).map_err(errors::db)?;
+    let found: Vec<(i32, Option<String>, Option<String>)> =
+        ExtendedNames { checks }.load(conn).map_err(errors::db)?;
     for (i, term) in q.terms.iter().enumerate() {
         match term {
             Term::Name { longer: true, .. } => {
-                reach.can_match[i] = found.contains(&(2 * i as i32));
+                reach.can_match[i] = found.iter().any(|(code, ..)| *code == 2 * i as i32);
             }
             Term::Name { longer: false, .. } => {
-                reach.longer_last[i] = found.contains(&(2 * i as i32 + 1));
+                let names = found.iter().find(|(code, ..)| *code == 2 * i as i32 + 1);
+                reach.longer_last[i] = match names {
+                    Some((_, Some(lo), Some(hi))) if lo == hi => LongerLast::One(lo.clone()),
+                    Some((_, Some(_), _)) => LongerLast::Many,
+                    _ => LongerLast::No,
+                };
             }
             Term::Prefix(..) => {}
         }
@@ -1492,33 +1521,86 @@ fn name_reach(conn: &mut DbConn, q: &SearchQuery<'_>) -> Result<Reach> {
     Ok(reach)
 }
 
-/// `SELECT 4 AS "i" WHERE EXISTS (SELECT 1 FROM contacts WHERE project_id = ? AND
-/// first_name_key > ? AND first_name_key < ?) UNION ALL SELECT 7 WHERE EXISTS (… AND
-/// last_name_key > ? AND last_name_key < ?)`: the codes of [`name_reach`]'s checks
-/// whose names the project has, each the first seek of its index
-/// ([`longer_first_names`], as in [`LongerFirstNames`]; [`longer_last_names`]). The
-/// codes are written into the text (not bound), which then depends only on them.
-struct ExtendedNames {
-    /// (code, the names asked for, in the project)
-    checks: Vec<(i32, Condition)>,
+/// One check of [`ExtendedNames`].
+enum NameCheck {
+    /// A row of `code` when the project has such names.
+    FirstNames { code: i32, names: Condition },
+    /// A row of `code` with the first and the last of the last names after `after` and
+    /// before `end` among the project's contacts named `first` (NULL when none).
+    LastNames {
+        code: i32,
+        project: String,
+        first: String,
+        after: String,
+        end: String,
+    },
 }
 
-text_query!(ExtendedNames, diesel::sql_types::Integer);
+/// `SELECT 4 AS "i", NULL, NULL WHERE EXISTS (SELECT 1 FROM contacts WHERE project_id
+/// = ? AND first_name_key > ? AND first_name_key < ?) UNION ALL SELECT 7, (SELECT
+/// last_name_key FROM contacts WHERE project_id = ? AND first_name_key = ? AND
+/// last_name_key > ? AND last_name_key < ? ORDER BY last_name_key LIMIT 1), (… DESC
+/// LIMIT 1)`: [`name_reach`]'s checks, each a seek of its index ([`longer_first_names`],
+/// as in [`LongerFirstNames`]; the first name's index for the last names). The codes
+/// are written into the text (not bound), which then depends only on them.
+struct ExtendedNames {
+    checks: Vec<NameCheck>,
+}
+
+text_query!(
+    ExtendedNames,
+    (
+        diesel::sql_types::Integer,
+        diesel::sql_types::Nullable<diesel::sql_types::Text>,
+        diesel::sql_types::Nullable<diesel::sql_types::Text>
+    )
+);
 
 impl QueryFragment<MultiBackend> for ExtendedNames {
     fn walk_ast<'b>(
         &'b self,
         mut out: diesel::query_builder::AstPass<'_, 'b, MultiBackend>,
     ) -> QueryResult<()> {
-        for (n, (code, names)) in self.checks.iter().enumerate() {
+        for (n, check) in self.checks.iter().enumerate() {
             if n > 0 {
                 out.push_sql(" UNION ALL ");
             }
-            out.push_sql(&format!(
-                "SELECT {code} AS \"i\" WHERE EXISTS (SELECT 1 FROM \"contacts\" WHERE "
-            ));
-            names.walk_ast(out.reborrow())?;
-            out.push_sql(")");
+            match check {
+                NameCheck::FirstNames { code, names } => {
+                    out.push_sql(&format!(
+                        "SELECT {code} AS \"i\", CAST(NULL AS TEXT) AS \"lo\", \
+                         CAST(NULL AS TEXT) AS \"hi\" \
+                         WHERE EXISTS (SELECT 1 FROM \"contacts\" WHERE "
+                    ));
+                    names.walk_ast(out.reborrow())?;
+                    out.push_sql(")");
+                }
+                NameCheck::LastNames {
+                    code,
+                    project,
+                    first,
+                    after,
+                    end,
+                } => {
+                    out.push_sql(&format!("SELECT {code} AS \"i\""));
+                    for (name, order) in [("lo", "ASC"), ("hi", "DESC")] {
+                        out.push_sql(
+                            ", (SELECT \"l\".\"last_name_key\" FROM \"contacts\" AS \"l\" \
+                             WHERE \"l\".\"project_id\" = ",
+                        );
+                        out.push_bind_param::<diesel::sql_types::Text, _>(project)?;
+                        out.push_sql(" AND \"l\".\"first_name_key\" = ");
+                        out.push_bind_param::<diesel::sql_types::Text, _>(first)?;
+                        out.push_sql(" AND \"l\".\"last_name_key\" > ");
+                        out.push_bind_param::<diesel::sql_types::Text, _>(after)?;
+                        out.push_sql(" AND \"l\".\"last_name_key\" < ");
+                        out.push_bind_param::<diesel::sql_types::Text, _>(end)?;
+                        out.push_sql(&format!(
+                            " ORDER BY \"l\".\"last_name_key\" {order} LIMIT 1) AS \"{name}\""
+                        ));
+                    }
+                }
+            }
         }
         Ok(())
     }
@@ -1527,8 +1609,9 @@ impl QueryFragment<MultiBackend> for ExtendedNames {
 /// Each search term's first `q.want()` rows in list order, from its column's index,
 /// keyed by rowid on SQLite (`by_rowid`): the branches of [`search_page`]'s union, but
 /// for the terms `reach` rules out ([`name_reach`]). A full name with a whole first
-/// name is two branches: its whole last name, whose entries the first name's index
-/// keeps in list order, and, when the project has any, the longer last names.
+/// name is one or two branches: its whole last name, whose entries the first name's
+/// index keeps in list order, and, when its first name's contacts have any, the
+/// longer last names: as a whole name too when they are one, else their range.
 fn term_branches(
     q: &SearchQuery<'_>,
     by_rowid: bool,
@@ -1599,15 +1682,20 @@ fn term_branches(
                         .eq(first.clone())
                         .and(contacts::last_name_key.eq(last.clone())),
                 );
-                let mut parts = vec![whole];
-                if reach.longer_last[i] {
-                    parts.push(Box::new(
+                let longer: Option<Condition> = match &reach.longer_last[i] {
+                    LongerLast::No => None,
+                    LongerLast::One(name) => Some(Box::new(
+                        contacts::first_name_key
+                            .eq(first.clone())
+                            .and(contacts::last_name_key.eq(name.clone())),
+                    )),
+                    LongerLast::Many => Some(Box::new(
                         contacts::first_name_key
                             .eq(first.clone())
                             .and(longer_last_names(last)),
-                    ));
-                }
-                parts
+                    )),
+                };
+                std::iter::once(whole).chain(longer).collect()
             }
             _ => vec![term.condition(None)],
         };
@@ -2396,7 +2484,10 @@ mod tests {
         let terms = search_terms(f.search.as_deref());
         let q = first_page(customer, &f, &terms);
         let reach = name_reach(&mut conn, &q).unwrap();
-        assert!(!reach.longer_last.contains(&true), "{reach:?}");
+        assert!(
+            reach.longer_last.iter().all(|l| *l == LongerLast::No),
+            "{reach:?}"
+        );
         // Each whole name's branch is one seek read in order: no sort.
         let branches = term_branches(&q, true, &reach).unwrap();
         let mut whole_names = 0;
@@ -2417,26 +2508,75 @@ mod tests {
         }
         assert_eq!(whole_names, 2, "anna weber and weber anna");
 
-        // A longer last name in this project: its own branch, found in order.
+        // Whole-name branches of a search (the whole last name and, when its first
+        // name's contacts have one longer last name, that one): each one seek of the
+        // first name's index read in order, no sort. The count of them.
+        let ordered_branches = |conn: &mut DbConn, q: &SearchQuery<'_>| -> usize {
+            let reach = name_reach(conn, q).unwrap();
+            let mut n = 0;
+            for branch in term_branches(q, true, &reach).unwrap() {
+                let plan: Vec<(i32, i32, i32, String)> = Explain(branch).load(conn).unwrap();
+                let steps: Vec<&str> = plan.iter().map(|(.., step)| step.as_str()).collect();
+                if steps
+                    .iter()
+                    .any(|s| s.contains("first_name_key=? AND last_name_key=?"))
+                {
+                    n += 1;
+                    assert!(
+                        !steps.iter().any(|s| s.contains("TEMP B-TREE")),
+                        "{steps:#?}"
+                    );
+                }
+            }
+            n
+        };
+        let longer_of = |conn: &mut DbConn, q: &SearchQuery<'_>| -> Vec<(String, LongerLast)> {
+            let reach = name_reach(conn, q).unwrap();
+            q.terms
+                .iter()
+                .zip(reach.longer_last)
+                .filter_map(|(t, l)| match t {
+                    Term::Name { first, last, .. } if l != LongerLast::No => {
+                        Some((format!("{first} {last}"), l))
+                    }
+                    _ => None,
+                })
+                .collect()
+        };
+
+        // One longer last name among this project's Annas (a Webers of another first
+        // name does not count): a whole name too, read in order.
         let webers = person(project, "Anna", "Webers", 33);
-        insert_many(&mut conn, customer, std::slice::from_ref(&webers)).unwrap();
-        let reach = name_reach(&mut conn, &q).unwrap();
-        let longer_last: Vec<&Term> = terms
-            .iter()
-            .zip(&reach.longer_last)
-            .filter(|(_, l)| **l)
-            .map(|(t, _)| t)
-            .collect();
+        let other_first = person(project, "Berta", "Weberling", 34);
+        insert_many(&mut conn, customer, &[webers.clone(), other_first]).unwrap();
         assert_eq!(
-            longer_last,
-            [&Term::Name {
-                first: "anna".into(),
-                longer: false,
-                last: "weber".into()
-            }]
+            longer_of(&mut conn, &q),
+            [("anna weber".to_string(), LongerLast::One("webers".into()))]
         );
+        assert_eq!(ordered_branches(&mut conn, &q), 3);
         let mut matching = matching;
         matching.push(&webers);
+        assert_eq!(walk(&mut conn), newest_first(&matching));
+        // A last name being typed: `anna web` finds Weber and Webers, two names, a range.
+        let typed = Filter {
+            search: Some("anna web".into()),
+            ..f.clone()
+        };
+        let typed_terms = search_terms(typed.search.as_deref());
+        let typed_q = first_page(customer, &typed, &typed_terms);
+        assert_eq!(
+            longer_of(&mut conn, &typed_q),
+            [("anna web".to_string(), LongerLast::Many)]
+        );
+        // Several longer last names: their range, still in order across pages.
+        let weberling = person(project, "Anna", "Weberling", 35);
+        insert_many(&mut conn, customer, std::slice::from_ref(&weberling)).unwrap();
+        assert_eq!(
+            longer_of(&mut conn, &q),
+            [("anna weber".to_string(), LongerLast::Many)]
+        );
+        assert_eq!(ordered_branches(&mut conn, &q), 2);
+        matching.push(&weberling);
         assert_eq!(walk(&mut conn), newest_first(&matching));
         drop(conn);
         std::fs::remove_dir_all(dir).ok();
@@ -2472,7 +2612,10 @@ mod tests {
             reach.can_match,
             longer.iter().map(|l| !l).collect::<Vec<_>>()
         );
-        assert!(!reach.longer_last.contains(&true), "{reach:?}");
+        assert!(
+            reach.longer_last.iter().all(|l| *l == LongerLast::No),
+            "{reach:?}"
+        );
         let branches = term_branches(&q, true, &reach).unwrap().len();
         assert_eq!(branches, terms.len() - 2);
         let names = |conn: &mut DbConn| -> Vec<String> {
