@@ -1427,7 +1427,7 @@ fn search_page(conn: &mut DbConn, q: &SearchQuery<'_>) -> Result<Vec<ReadRow>> {
 }
 
 /// What the project's names let each of a search's terms find ([`name_reach`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 struct Reach {
     /// For each term, whether it can match: false for a [`Term::Name`] with `longer`
     /// whose word starts no longer first name in the project, true for every other.
