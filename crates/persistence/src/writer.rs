@@ -657,6 +657,44 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
+    /// What a repeatable job's closure holds is dropped by its requester, on the
+    /// requester's thread, after the answer: not on the writer, whose frees of other
+    /// threads' memory queued it on their malloc arenas.
+    #[test]
+    fn a_jobs_closure_is_dropped_where_it_was_made() {
+        use std::sync::{Arc, Mutex};
+        struct Marker(Arc<Mutex<Option<String>>>);
+        impl Drop for Marker {
+            fn drop(&mut self) {
+                let here = std::thread::current()
+                    .name()
+                    .unwrap_or("unnamed")
+                    .to_string();
+                *self.0.lock().unwrap() = Some(here);
+            }
+        }
+        let (writer, mut reader, dir) = writer_on_fresh_file("drop");
+        let dropped_on = Arc::new(Mutex::new(None));
+        let marker = Marker(dropped_on.clone());
+        let requester = std::thread::Builder::new()
+            .name("requester".into())
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .build()
+                    .unwrap();
+                rt.block_on(writer.submit_repeatable(move |conn| {
+                    let _held = &marker;
+                    insert(conn, 7).map(|()| 7)
+                }))
+            })
+            .unwrap();
+        assert_eq!(requester.join().unwrap().unwrap(), 7);
+        assert_eq!(dropped_on.lock().unwrap().as_deref(), Some("requester"));
+        assert_eq!(stored(&mut reader), [7]);
+        drop(reader);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     /// A job alone in its batch runs without a savepoint: when it fails after writing,
     /// the batch's rollback undoes its writes, and later jobs still commit.
     #[test]
