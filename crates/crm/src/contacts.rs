@@ -121,7 +121,13 @@ pub async fn create(
         .ok()
         .map(|contact| {
             let event = principal.tenant().map(|tenant| {
-                event_with(tenant, &contact, "contact.created", json!({}), contact.snapshot())
+                event_with(
+                    tenant,
+                    &contact,
+                    "contact.created",
+                    json!({}),
+                    contact.snapshot(),
+                )
             });
             Arc::new((contact, event))
         });
