@@ -113,7 +113,7 @@ pub async fn create(
     let (principal, audit) = (actor.principal.clone(), actor.audit());
     // Validating the input and writing the event need no database: done here, so that
     // SQLite's writer, which every write queues for, does only what needs it (they were
-    // 5% of its time under creates, and the copies it made of them another 5%). The
+    // 5% of its time under creates, and its copies of them about 4% more). The
     // event is the tenant's when the credential names it; only a platform admin's
     // event waits for the project's customer. An invalid input is reported inside,
     // after the access check.
