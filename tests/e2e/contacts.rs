@@ -2422,3 +2422,51 @@ async fn gets_sent_at_once_each_find_their_own_contact() {
         }
     }
 }
+
+/// A create's `contact.created` event is drafted before the write when the caller's
+/// token names the tenant, and inside it for a platform admin, who may create in any
+/// tenant's project: either way it is the project's tenant's, about the new contact,
+/// and in no other tenant's feed.
+#[actix_web::test]
+async fn a_created_contacts_event_is_its_projects_tenants_whoever_creates_it() {
+    let app = spawn_app().await;
+    let t = tenant(&app, "Acme", "owner@acme.test").await;
+    let other = tenant(&app, "Other", "owner@other.test").await;
+    let by_member = t
+        .create(&app, json!({"email": "member-made@acme.test"}))
+        .await;
+    let res = app
+        .json_as(
+            &app.admin_token,
+            Method::POST,
+            &t.url("contacts"),
+            &json!({"email": "admin-made@acme.test", "first_name": "Ada"}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    let by_admin = res.body;
+    assert_eq!(by_admin["first_name"], "Ada");
+
+    let events = t.events(&app, "contact.created", 2).await;
+    assert_eq!(events.len(), 2, "{events:#?}");
+    for (event, contact) in events.iter().zip([&by_member, &by_admin]) {
+        assert_eq!(event["customer_id"], t.cid.as_str());
+        assert_eq!(event["project_id"], t.pid.as_str());
+        assert_eq!(event["subject_id"], contact["id"]);
+        assert_eq!(event["payload"]["contact"]["id"], contact["id"]);
+        assert_eq!(event["payload"]["contact"]["email"], contact["email"]);
+    }
+    assert!(events[1]["actor"]
+        .as_str()
+        .is_some_and(|a| a.starts_with("platform_admin:")));
+    let res = other
+        .call(
+            &app,
+            Method::GET,
+            "/api/v1/events?type=contact.created",
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.body["events"], json!([]));
+}
